@@ -3,4 +3,5 @@
 //! The picture, top to bottom: the CLI calls `pipeline`, `render` and `explain`; those use
 //! `checks`; checks use `finding`, `classify` and `target`; leaves are `net`, `spf`, `jwt`,
 //! `rules`, `secret`. Nothing imports upwards.
+pub mod jwt;
 pub mod rules;
