@@ -3,6 +3,10 @@
 mod cli;
 mod cmd;
 mod context;
+mod progress;
+mod run_checks;
+mod secret_input;
+mod target_opts;
 
 use std::process::ExitCode;
 

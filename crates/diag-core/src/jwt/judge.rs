@@ -108,10 +108,15 @@ pub fn judge(
         let has = |list: &[String], want: &str| list.iter().any(|r| r.eq_ignore_ascii_case(want));
         if claims.is_app_only() {
             if !has(&claims.roles, role) {
-                problems.push(match (use_, has(&claims.scp, scope)) {
-                    (_, true) => Problem::DelegatedPermissionOnly,
-                    (Intended::Smtp, false) => Problem::SmtpSendAsAppMissing,
-                    (Intended::Graph, false) => Problem::MailSendMissing,
+                // No `roles` at all on a Graph token: the app holds no application permission on
+                // Graph, although Mail.Send exists there in both kinds, so it was added as
+                // Delegated (which client-credentials tokens never carry). SMTP.SendAsApp lives
+                // under another API (Exchange Online) than the Graph permissions people add
+                // first, so an Exchange token without roles means that API was never added.
+                problems.push(match (use_, has(&claims.scp, scope), claims.roles.is_empty()) {
+                    (_, true, _) | (Intended::Graph, false, true) => Problem::DelegatedPermissionOnly,
+                    (Intended::Smtp, false, _) => Problem::SmtpSendAsAppMissing,
+                    (Intended::Graph, false, false) => Problem::MailSendMissing,
                 });
             }
         } else if !has(&claims.scp, scope) && !has(&claims.scp, "Mail.Send.Shared") {
@@ -171,6 +176,14 @@ mod tests {
         assert_eq!(judge(&c, Intended::Smtp, 10, 300, None, None), vec![Problem::SmtpSendAsAppMissing]);
         let ok = app("https://outlook.office365.com", &["SMTP.SendAsApp"]);
         assert!(judge(&ok, Intended::Smtp, 10, 300, None, None).is_empty());
+    }
+
+    #[test]
+    fn graph_token_without_any_role_points_at_a_delegated_permission() {
+        let c = app("https://graph.microsoft.com", &[]);
+        assert_eq!(judge(&c, Intended::Graph, 10, 300, None, None), vec![Problem::DelegatedPermissionOnly]);
+        let other_role = app("https://graph.microsoft.com", &["User.Read.All"]);
+        assert_eq!(judge(&other_role, Intended::Graph, 10, 300, None, None), vec![Problem::MailSendMissing]);
     }
 
     #[test]

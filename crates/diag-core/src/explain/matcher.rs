@@ -1,0 +1,173 @@
+//! The rule book compiled for matching: an index from code tokens to rules, each rule's
+//! patterns, and the prefilter built from both. Compiled from the `Rulebook` in force at run
+//! time, so local rules (`--rules-dir`) match like built-in ones.
+use std::collections::HashMap;
+
+use regex::Regex;
+
+use super::prefilter::{Owner, Prefilter};
+use super::rank::{Hit, HitKind, PATTERN};
+use super::tokens::{CodeEntry, Token, TokenKind};
+use crate::rules::Rulebook;
+
+/// The part of a rule the matcher needs.
+#[derive(Clone, Debug)]
+pub struct RuleRef {
+    pub id: String,
+    pub rank: i32,
+}
+
+struct CompiledPattern {
+    rule: usize,
+    re: Regex,
+}
+
+pub struct Matcher {
+    pub rules: Vec<RuleRef>,
+    by_id: HashMap<String, usize>,
+    /// (kind, lowercase text) -> (rule, label as written in the rule).
+    exact: HashMap<(TokenKind, String), Vec<(usize, String)>>,
+    /// Enhanced status entries (they can be ranges and reply-qualified): (rule, entry, label).
+    enhanced: Vec<(usize, CodeEntry, String)>,
+    patterns: Vec<CompiledPattern>,
+    pub prefilter: Prefilter,
+    /// Code entries no scanner can produce and patterns that do not compile: (rule id, problem).
+    pub problems: Vec<(String, String)>,
+}
+
+/// Reader triggers: a JWT starts with `eyJ`; an XOAUTH2 blob with base64 of `user=`.
+const READER_LITERALS: &[(&str, Owner)] = &[("eyJ", Owner::Jwt), ("dXNlcj", Owner::Xoauth2), ("error_codes", Owner::Codes)];
+
+impl Matcher {
+    pub fn compile(book: &Rulebook) -> Matcher {
+        let mut m = Matcher {
+            rules: Vec::new(),
+            by_id: HashMap::new(),
+            exact: HashMap::new(),
+            enhanced: Vec::new(),
+            patterns: Vec::new(),
+            prefilter: Prefilter::build(&[], &[]),
+            problems: Vec::new(),
+        };
+        let mut literals: Vec<(String, Owner)> =
+            READER_LITERALS.iter().map(|(l, o)| (l.to_string(), *o)).collect();
+        let mut sources = Vec::new();
+        for rule in book.iter() {
+            let idx = m.rules.len();
+            m.rules.push(RuleRef { id: rule.id.clone(), rank: rule.rank });
+            m.by_id.insert(rule.id.clone(), idx);
+            for code in &rule.codes {
+                match CodeEntry::parse(code) {
+                    Some(entry) => {
+                        literals.push((entry.literal(), Owner::Codes));
+                        match entry {
+                            CodeEntry::Exact(kind, text) => m.exact.entry((kind, text)).or_default().push((idx, code.clone())),
+                            e @ CodeEntry::Enhanced { .. } => m.enhanced.push((idx, e, code.clone())),
+                        }
+                    }
+                    None => m.problems.push((rule.id.clone(), format!("code {code:?} is not a token any scanner produces"))),
+                }
+            }
+            for p in &rule.patterns {
+                match Regex::new(p) {
+                    Ok(re) => {
+                        sources.push(p.clone());
+                        m.patterns.push(CompiledPattern { rule: idx, re });
+                    }
+                    Err(e) => m.problems.push((rule.id.clone(), format!("pattern {p:?} does not compile: {e}"))),
+                }
+            }
+        }
+        m.prefilter = Prefilter::build(&literals, &sources);
+        m
+    }
+
+    pub fn rule_index(&self, id: &str) -> Option<usize> {
+        self.by_id.get(id).copied()
+    }
+
+    /// The rules a token matches, with the score each earns and the code as the rule writes it.
+    pub fn code_matches(&self, token: &Token) -> Vec<(usize, u8, String)> {
+        let mut out = Vec::new();
+        if token.kind == TokenKind::Enhanced {
+            for (rule, entry, label) in &self.enhanced {
+                if let Some(score) = entry.score(token) {
+                    out.push((*rule, score, label.clone()));
+                }
+            }
+        } else if let Some(list) = self.exact.get(&(token.kind, token.text.clone())) {
+            out.extend(list.iter().map(|(rule, label)| (*rule, super::rank::CODE, label.clone())));
+        }
+        out
+    }
+
+    /// Code hits for the tokens of a line.
+    pub fn code_hits(&self, tokens: &[Token], hits: &mut Vec<Hit>) {
+        for t in tokens {
+            for (rule, score, label) in self.code_matches(t) {
+                hits.push(Hit { rule, kind: HitKind::Code, score, label, offset: t.start, key: Some(code_key(t.kind, &t.text)) });
+            }
+        }
+    }
+
+    /// Pattern hits for the patterns named in `owners` (all patterns when `owners` is `None`).
+    pub fn pattern_hits(&self, line: &str, owners: Option<&[Owner]>, hits: &mut Vec<Hit>) {
+        let mut run = |i: usize| {
+            let p = &self.patterns[i];
+            if let Some(found) = p.re.find(line) {
+                hits.push(Hit { rule: p.rule, kind: HitKind::Pattern, score: PATTERN, label: phrase(found.as_str()), offset: found.start(), key: None });
+            }
+        };
+        match owners {
+            Some(owners) => owners.iter().filter_map(|o| if let Owner::Pattern(i) = o { Some(*i) } else { None }).for_each(&mut run),
+            None => (0..self.patterns.len()).for_each(run),
+        }
+    }
+
+    /// Code and pattern hits for one line, without the prefilter (for tests and short texts).
+    pub fn analyse_all(&self, line: &str) -> Vec<Hit> {
+        let mut hits = Vec::new();
+        self.code_hits(&super::tokens::scan(line), &mut hits);
+        self.pattern_hits(line, None, &mut hits);
+        hits
+    }
+
+    /// Code and pattern hits for one line as the scan finds them: nothing unless the prefilter
+    /// flags the line, and only the patterns whose literals it holds (for tests).
+    pub fn analyse_prefiltered(&self, line: &str) -> Vec<Hit> {
+        let mut owners = Vec::new();
+        self.prefilter.owners_in(line.as_bytes(), &mut owners);
+        for (i, re) in &self.prefilter.slow {
+            if re.is_match(line.as_bytes()) {
+                owners.push(Owner::Pattern(*i));
+            }
+        }
+        let mut hits = Vec::new();
+        if !owners.is_empty() {
+            self.code_hits(&super::tokens::scan(line), &mut hits);
+            self.pattern_hits(line, Some(&owners), &mut hits);
+        }
+        hits
+    }
+
+    pub fn pattern_count(&self) -> usize {
+        self.patterns.len()
+    }
+}
+
+/// The identity of a code token, shared by text and JSON hits on the same code.
+pub fn code_key(kind: TokenKind, text: &str) -> String {
+    format!("{kind:?}:{text}")
+}
+
+/// A matched phrase as shown in `matched`: redacted, one line, at most 80 characters.
+fn phrase(s: &str) -> String {
+    let s = crate::redact::redact(s);
+    let s: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let s = s.trim();
+    if s.chars().count() > 80 {
+        format!("{}…", s.chars().take(79).collect::<String>())
+    } else {
+        s.to_string()
+    }
+}

@@ -1,0 +1,3 @@
+//! Serving axum routers over TLS on loopback.
+
+pub(crate) mod server;
