@@ -576,21 +576,14 @@ fn evidence<'a>(f: &'a Finding, key: &str) -> &'a str {
         .map_or("", |e| e.value.as_str())
 }
 
-/// The pipeline runs the dns check only once `checks/mod.rs` wires it (one match arm); until
-/// then these tests have nothing to run against and say so.
+/// The pipeline plans the dns check (it used to be left out before it existed).
 fn wired() -> bool {
-    let yes = checks::implemented(CheckId::Dns);
-    if !yes {
-        eprintln!("the dns check is not wired into checks::run yet: skipping the pipeline tests");
-    }
-    yes
+    checks::implemented(CheckId::Dns)
 }
 
 #[tokio::test]
 async fn each_dns_finding_comes_from_the_right_records() {
-    if !wired() {
-        return;
-    }
+    assert!(wired(), "checks::run has no dns arm");
     let dns = serve(&[("test", CHECK_ZONE), ("outlook.com", OUTLOOK_ZONE)]).await;
     let t = Duration::from_secs(3);
     // (domain, method, --public-ip, expected rule, expected status)
@@ -729,9 +722,7 @@ async fn each_dns_finding_comes_from_the_right_records() {
 
 #[tokio::test]
 async fn a_dns_server_that_never_answers_is_dns_timeout_within_the_deadline() {
-    if !wired() {
-        return;
-    }
+    assert!(wired(), "checks::run has no dns arm");
     let silent = UdpSocket::bind("127.0.0.1:0").await.expect("bind");
     let deadline = Duration::from_millis(800);
     let started = Instant::now();

@@ -306,11 +306,11 @@ fn target(method: Method) -> Target {
 }
 
 #[test]
-fn the_plan_holds_the_identity_checks_only_until_the_mail_path_exists() {
+fn the_plan_follows_the_method() {
     use CheckId::*;
     assert_eq!(
         plan(&target(Method::Smtp)),
-        Ok(vec![Config, Token, Claims, Mailbox, Licence])
+        Ok(vec![Config, Token, Claims, Mailbox, Licence, Dns, Reach, SmtpTls, SmtpAuth])
     );
     assert_eq!(
         plan(&target(Method::Graph)),
@@ -322,7 +322,7 @@ fn the_plan_holds_the_identity_checks_only_until_the_mail_path_exists() {
         plan(&t),
         Ok(vec![Config, Token, Claims, Mailbox, Licence, Send])
     );
-    assert_eq!(plan(&target(Method::DirectSend)), Ok(vec![Config]));
+    assert_eq!(plan(&target(Method::DirectSend)), Ok(vec![Config, Dns, Reach, Relay]));
 }
 
 #[test]
@@ -334,7 +334,7 @@ fn only_runs_the_check_and_what_it_needs() {
     t.only = Some(Token);
     assert_eq!(plan(&t), Ok(vec![Config, Token]));
     t.only = Some(SmtpAuth);
-    assert_eq!(plan(&t), Err(PlanError::NotImplemented(SmtpAuth)));
+    assert_eq!(plan(&t), Ok(vec![Config, Token, Claims, Reach, SmtpTls, SmtpAuth]));
     let mut t = target(Method::Graph);
     t.only = Some(Relay);
     assert!(matches!(
@@ -347,14 +347,3 @@ fn only_runs_the_check_and_what_it_needs() {
     assert_eq!(plan(&t), Ok(vec![Config, Token, Claims, Mailbox, Send]));
 }
 
-#[tokio::test]
-async fn an_impossible_only_is_reported_not_run() {
-    let mut t = target(Method::Smtp);
-    t.only = Some(CheckId::SmtpAuth);
-    let mut events = Vec::new();
-    let report = diag_core::pipeline::run(&t, &mut |e| events.push(e)).await;
-    assert_eq!(report.findings.len(), 1);
-    assert_eq!(report.findings[0].status, Status::Skip);
-    assert!(report.findings[0].summary.contains("not available"));
-    assert_eq!(events.len(), 1);
-}

@@ -114,7 +114,16 @@ pub(crate) async fn run(cx: &Arc<Ctx>) -> Finding {
     let domain = domain.trim().trim_end_matches('.').to_ascii_lowercase();
     let client = match HickoryDns::new(t.endpoints.dns_server, t.timeout) {
         Ok(c) => c,
-        Err(e) => return Ctx::internal(CHECK, e.to_string()),
+        // No usable system configuration (no resolv.conf): nothing to ask, as for a silent server.
+        Err(e) => {
+            let mut f = cx.judged(
+                CHECK,
+                ids::DNS_TIMEOUT,
+                format!("there is no DNS server to ask ({e}): give --dns-server"),
+            );
+            f.evidence.push(Evidence::new("domain", domain));
+            return f;
+        }
     };
     let server = client.server().to_string();
     let sender = t
@@ -132,6 +141,19 @@ pub(crate) async fn run(cx: &Arc<Ctx>) -> Finding {
         sender,
     };
     let survey = survey(Session::new(Arc::new(client)), server, &inputs).await;
+    // Hand the MX hosts on (most preferred first) so reach and relay need not ask again.
+    if let Answer::Records(r) = &survey.mx {
+        let mut sorted: Vec<_> = r
+            .iter()
+            .filter(|m| !matches!(m.exchange.as_str(), "." | ""))
+            .collect();
+        sorted.sort_by_key(|m| m.preference);
+        let hosts = sorted
+            .iter()
+            .map(|m| m.exchange.trim_end_matches('.').to_string())
+            .collect();
+        let _ = cx.facts.mx_hosts.set(hosts);
+    }
     let verdict = judge(&survey, &inputs);
     let mut finding = match verdict.rule {
         Some(rule) => cx.judged(CHECK, rule, verdict.summary),
@@ -345,11 +367,7 @@ pub(crate) fn judge(s: &Survey, inputs: &Inputs) -> Verdict {
         "exchange_include",
         match (inputs.knows_exchange_hosts(), include) {
             (false, _) => format!("not judged for cloud {}", inputs.cloud.as_str()),
-            (true, Some(i)) => format!(
-                "{}include:{EXCHANGE_INCLUDE} in the record of {}",
-                qualifier_text(i.qualifier),
-                i.from
-            ),
+            (true, Some(i)) => format!("{} in the record of {}", i.term(), i.from),
             (true, None) => format!("include:{EXCHANGE_INCLUDE} not found"),
         },
     ));
@@ -549,15 +567,6 @@ fn evaluation_problem(
         spf_rule(p, domain),
         format!("evaluating SPF for {}: {}", e.ip, spf_summary(p, domain)),
     ))
-}
-
-fn qualifier_text(q: crate::spf::Qualifier) -> &'static str {
-    match q {
-        crate::spf::Qualifier::Pass => "",
-        crate::spf::Qualifier::Fail => "-",
-        crate::spf::Qualifier::SoftFail => "~",
-        crate::spf::Qualifier::Neutral => "?",
-    }
 }
 
 #[cfg(test)]
@@ -772,6 +781,17 @@ mod tests {
             let v = verdict_for(&zone, &inputs(method, Some("203.0.113.10"))).await;
             assert_eq!(rule(&v), want, "{method:?}: {}", v.summary);
         }
+        // A redirect to Microsoft's record authorises Microsoft too.
+        let v = verdict_for(
+            &healthy("v=spf1 redirect=spf.protection.outlook.com"),
+            &inputs(Method::Smtp, None),
+        )
+        .await;
+        assert_eq!(rule(&v), None, "{}", v.summary);
+        assert_eq!(
+            ev(&v, "exchange_include"),
+            "redirect=spf.protection.outlook.com in the record of contoso.com"
+        );
         // Written after -all: never reached.
         let v = verdict_for(
             &healthy("v=spf1 -all include:spf.protection.outlook.com"),

@@ -1,20 +1,24 @@
 //! The live checks. `run` dispatches on `CheckId`; each check reads the target and the facts
 //! earlier checks left, and returns one finding naming a rule id for anything wrong.
 //!
-//! Built so far: the identity path (`config`, `token`, `claims`, `mailbox`, `licence`, `send`).
-//! The mail-path checks (`dns`, `reach`, `smtp-tls`, `smtp-auth`, `smtp-send`, `relay`) come
-//! later; until then `implemented` says no and the pipeline leaves them out of the run, so a run
-//! never pretends they passed.
+//! The identity path (`config`, `token`, `claims`, `mailbox`, `licence`, `send`) and the mail
+//! path (`dns`, `reach`, `smtp-tls`, `smtp-auth`, `smtp-send`, `relay`).
 mod assertion;
 mod claims;
 mod config;
 mod context;
 mod device_code;
+mod dns;
 mod graph_read;
 mod licence;
 mod mailbox;
+mod reach;
 mod redact;
+mod relay;
 mod send;
+mod smtp_auth;
+mod smtp_send;
+mod smtp_tls;
 mod token;
 
 use std::sync::Arc;
@@ -57,7 +61,10 @@ pub struct DeviceCodePrompt {
 /// Does this version of xdiag have the check?
 pub fn implemented(check: CheckId) -> bool {
     use CheckId::*;
-    matches!(check, Config | Token | Claims | Mailbox | Licence | Send)
+    matches!(
+        check,
+        Config | Token | Claims | Mailbox | Licence | Send | Dns | Reach | SmtpTls | SmtpAuth | SmtpSend | Relay
+    )
 }
 
 /// Runs one check to its finding.
@@ -70,10 +77,12 @@ pub(crate) async fn run(check: CheckId, cx: &Arc<Ctx>) -> Finding {
         Mailbox => mailbox::run(cx).await,
         Licence => licence::run(cx).await,
         Send => send::run(cx).await,
-        Dns | Reach | SmtpTls | SmtpAuth | SmtpSend | Relay => Ctx::internal(
-            check,
-            format!("the {check} check is not part of this version"),
-        ),
+        Dns => dns::run(cx).await,
+        Reach => reach::run(cx).await,
+        SmtpTls => smtp_tls::run(cx).await,
+        SmtpAuth => smtp_auth::run(cx).await,
+        SmtpSend => smtp_send::run(cx).await,
+        Relay => relay::run(cx).await,
     }
 }
 
@@ -106,6 +115,8 @@ pub fn emitted_rules() -> Vec<RuleId> {
     .to_vec();
     all.extend(classify::aadsts::rules());
     all.extend(classify::graph::rules());
+    all.extend(smtp_tls::rules());
+    all.extend(dns::RULES.iter().copied());
     let problems = [
         Problem::AudienceGraphForSmtp,
         Problem::AudienceExchangeForGraph,

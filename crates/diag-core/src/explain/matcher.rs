@@ -25,8 +25,8 @@ struct CompiledPattern {
 pub struct Matcher {
     pub rules: Vec<RuleRef>,
     by_id: HashMap<String, usize>,
-    /// (kind, lowercase text) -> (rule, label as written in the rule).
-    exact: HashMap<(TokenKind, String), Vec<(usize, String)>>,
+    /// Lowercase text -> (kind, rule, label as written in the rule).
+    exact: HashMap<String, Vec<(TokenKind, usize, String)>>,
     /// Enhanced status entries (they can be ranges and reply-qualified): (rule, entry, label).
     enhanced: Vec<(usize, CodeEntry, String)>,
     patterns: Vec<CompiledPattern>,
@@ -61,7 +61,7 @@ impl Matcher {
                     Some(entry) => {
                         literals.push((entry.literal(), Owner::Codes));
                         match entry {
-                            CodeEntry::Exact(kind, text) => m.exact.entry((kind, text)).or_default().push((idx, code.clone())),
+                            CodeEntry::Exact(kind, text) => m.exact.entry(text).or_default().push((kind, idx, code.clone())),
                             e @ CodeEntry::Enhanced { .. } => m.enhanced.push((idx, e, code.clone())),
                         }
                     }
@@ -95,8 +95,8 @@ impl Matcher {
                     out.push((*rule, score, label.clone()));
                 }
             }
-        } else if let Some(list) = self.exact.get(&(token.kind, token.text.clone())) {
-            out.extend(list.iter().map(|(rule, label)| (*rule, super::rank::CODE, label.clone())));
+        } else if let Some(list) = self.exact.get(token.text.as_str()) {
+            out.extend(list.iter().filter(|(k, _, _)| *k == token.kind).map(|(_, rule, label)| (*rule, super::rank::CODE, label.clone())));
         }
         out
     }
@@ -137,6 +137,8 @@ impl Matcher {
     pub fn analyse_prefiltered(&self, line: &str) -> Vec<Hit> {
         let mut owners = Vec::new();
         self.prefilter.owners_in(line.as_bytes(), &mut owners);
+        let lower = line.as_bytes().to_ascii_lowercase();
+        owners.retain(|o| !matches!(o, Owner::Pattern(i) if !self.prefilter.confirmed(*i, &lower)));
         for (i, re) in &self.prefilter.slow {
             if re.is_match(line.as_bytes()) {
                 owners.push(Owner::Pattern(*i));

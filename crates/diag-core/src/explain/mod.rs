@@ -49,8 +49,7 @@ impl ExplainOptions {
 
 /// Explains everything `reader` yields. Fails only when the input cannot be read.
 pub fn explain_reader<R: Read>(book: &Rulebook, matcher: &Matcher, reader: R, opts: &ExplainOptions) -> io::Result<ExplainReport> {
-    let mut scanner = scan::Scanner::new(matcher, opts.now, opts.usage);
-    let stats = input::read_pieces(reader, opts.chunk, |piece| scanner.piece(piece))?;
+    let (mut scanner, stats) = scan_parallel(matcher, reader, opts)?;
     let mut notes = Vec::new();
     if stats.bytes == 0 {
         notes.push("the input is empty: nothing to explain".to_string());
@@ -105,6 +104,63 @@ pub fn explain_reader<R: Read>(book: &Rulebook, matcher: &Matcher, reader: R, op
         unrecognised: scanner.unrecognised.into_iter().collect(),
         closest_ids: Vec::new(),
         notes,
+    })
+}
+
+/// Workers scanning pieces of a large input at the same time (the machine has two cores).
+const WORKERS: usize = 2;
+
+/// Reads on this thread and scans on `WORKERS` threads, piece by piece; a small input (one
+/// piece) is scanned right here. Pieces go round-robin, so the merged result is the same on
+/// every run.
+fn scan_parallel<'m, R: Read>(matcher: &'m Matcher, reader: R, opts: &ExplainOptions) -> io::Result<(scan::Scanner<'m>, input::ReadStats)> {
+    use std::sync::mpsc::sync_channel;
+    struct Owned {
+        data: Vec<u8>,
+        first_line: u64,
+        window: bool,
+    }
+    std::thread::scope(|scope| {
+        let mut senders = Vec::new();
+        let mut workers = Vec::new();
+        let mut spawn = |senders: &mut Vec<std::sync::mpsc::SyncSender<Owned>>| {
+            for _ in 0..WORKERS {
+                let (tx, rx) = sync_channel::<Owned>(2);
+                senders.push(tx);
+                workers.push(scope.spawn(move || {
+                    let mut s = scan::Scanner::new(matcher, opts.now, opts.usage);
+                    for p in rx {
+                        s.piece(&input::Piece { data: &p.data, first_line: p.first_line, window: p.window, whole: false });
+                    }
+                    s
+                }));
+            }
+        };
+        let mut local = scan::Scanner::new(matcher, opts.now, opts.usage);
+        let mut next = 0usize;
+        let stats = input::read_pieces(reader, opts.chunk, |piece| {
+            if piece.whole {
+                return local.piece(piece);
+            }
+            if senders.is_empty() {
+                spawn(&mut senders);
+                // The first piece decides whether the input looks binary.
+                local.binary = memchr::memchr(0, &piece.data[..piece.data.len().min(8192)]).is_some();
+            }
+            let newlines = if piece.window { 0 } else { scan::count_newlines(piece.data) };
+            let owned = Owned { data: piece.data.to_vec(), first_line: piece.first_line, window: piece.window };
+            let _ = senders[next % WORKERS].send(owned);
+            next += 1;
+            newlines
+        });
+        drop(senders);
+        for w in workers {
+            match w.join() {
+                Ok(s) => local.merge(s),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        stats.map(|st| (local, st))
     })
 }
 

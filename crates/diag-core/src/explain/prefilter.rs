@@ -35,6 +35,9 @@ pub struct Prefilter {
     owners: Vec<Vec<Owner>>,
     /// Patterns with no usable literal: (pattern index, the regex run over whole chunks).
     pub slow: Vec<(usize, regex::bytes::Regex)>,
+    /// Per pattern: every literal set its matches need (all of them), checked on a flagged line
+    /// before the regex runs, so a common literal alone does not cost a regex run.
+    confirm: Vec<Vec<Vec<Vec<u8>>>>,
 }
 
 impl Prefilter {
@@ -48,10 +51,11 @@ impl Prefilter {
             }
         }
         let mut slow = Vec::new();
+        let confirm = patterns.iter().map(|p| required_sets(p)).collect();
         for (i, p) in patterns.iter().enumerate() {
             match required_literals(p) {
                 Some(lits) => {
-                    for lit in lits {
+                    for lit in lits.into_iter().chain(FOLD_LITERALS.iter().map(|f| f.as_bytes().to_vec())) {
                         by_literal.entry(lit).or_default().insert(Owner::Pattern(i));
                     }
                 }
@@ -71,7 +75,18 @@ impl Prefilter {
             .build(&pats)
             .or_else(|_| AhoCorasickBuilder::new().ascii_case_insensitive(true).build(&pats))
             .expect("an automaton of plain literals always builds");
-        Prefilter { ac, owners, slow }
+        Prefilter { ac, owners, slow, confirm }
+    }
+
+    /// Whether `lower_line` (ASCII-lowercased) holds a literal of every set pattern `i` needs.
+    pub fn confirmed(&self, i: usize, lower_line: &[u8]) -> bool {
+        // Non-ASCII text may spell a literal with a folding character: let the regex decide.
+        if !lower_line.is_ascii() {
+            return true;
+        }
+        self.confirm.get(i).is_none_or(|sets| {
+            sets.iter().all(|set| set.iter().any(|lit| memchr::memmem::find(lower_line, lit).is_some()))
+        })
     }
 
     /// The start of the first literal at or after `from`, if any.
@@ -102,6 +117,40 @@ pub fn required_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
         Req::Set { lits, .. } if quality(&lits) >= MIN_LITERAL => Some(lits.into_iter().collect()),
         _ => None,
     }
+}
+
+/// Every usable literal set a match of `pattern` needs, one per required part of its top-level
+/// concatenation (a match contains a literal of each set).
+pub fn required_sets(pattern: &str) -> Vec<Vec<Vec<u8>>> {
+    let Ok(hir) = regex_syntax::ParserBuilder::new().build().parse(pattern) else { return Vec::new() };
+    let mut sets: Vec<BTreeSet<Vec<u8>>> = Vec::new();
+    match hir.kind() {
+        HirKind::Concat(items) => {
+            let mut run = BTreeSet::from([Vec::new()]);
+            for item in items {
+                match req(item) {
+                    Req::Set { lits, exact: true } => match cross(&run, &lits) {
+                        Some(next) => run = next,
+                        None => {
+                            sets.push(std::mem::replace(&mut run, lits));
+                        }
+                    },
+                    Req::Set { lits, exact: false } => {
+                        sets.push(std::mem::replace(&mut run, BTreeSet::from([Vec::new()])));
+                        sets.push(lits);
+                    }
+                    Req::Any => sets.push(std::mem::replace(&mut run, BTreeSet::from([Vec::new()]))),
+                }
+            }
+            sets.push(run);
+        }
+        _ => {
+            if let Req::Set { lits, .. } = req(&hir) {
+                sets.push(lits);
+            }
+        }
+    }
+    sets.into_iter().filter(|s| quality(s) >= MIN_LITERAL).map(|s| s.into_iter().collect()).collect()
 }
 
 /// What every match of a sub-expression must contain: `exact` means the match *is* one of the
@@ -232,6 +281,19 @@ fn cross(a: &BTreeSet<Vec<u8>>, b: &BTreeSet<Vec<u8>>) -> Option<BTreeSet<Vec<u8
     Some(out)
 }
 
+/// The only non-ASCII characters whose case fold is ASCII: the long s and the Kelvin sign. They
+/// are folded here so `(?i)` phrases give one literal; `FOLD_LITERALS` flags any line holding
+/// them for every pattern, so nothing is lost.
+fn ascii_fold(c: char) -> char {
+    match c {
+        '\u{17F}' => 's',
+        '\u{212A}' => 'k',
+        c => c,
+    }
+}
+
+const FOLD_LITERALS: [&str; 2] = ["\u{17F}", "\u{212A}"];
+
 /// The members of a small class, ASCII-lowercased (so `[Ss]` is one literal `s`).
 fn class_literals(c: &Class) -> Option<BTreeSet<Vec<u8>>> {
     let mut out = BTreeSet::new();
@@ -243,7 +305,7 @@ fn class_literals(c: &Class) -> Option<BTreeSet<Vec<u8>>> {
                     return None;
                 }
                 for cp in r.start() as u32..=r.end() as u32 {
-                    let ch = char::from_u32(cp)?.to_ascii_lowercase();
+                    let ch = ascii_fold(char::from_u32(cp)?.to_ascii_lowercase());
                     let mut buf = [0u8; 4];
                     out.insert(ch.encode_utf8(&mut buf).as_bytes().to_vec());
                 }
@@ -272,20 +334,24 @@ mod tests {
     }
 
     #[test]
-    fn case_insensitive_phrases_become_one_lowercase_literal_plus_unicode_folds() {
+    fn case_insensitive_phrases_become_one_lowercase_literal() {
         let l = lits("(?i)SmtpClientAuthentication is disabled for the Tenant");
-        assert!(l.iter().all(|x| x.len() >= 40), "{l:?}");
-        assert!(l.contains(&"smtpclientauthentication is disabled for the tenant".to_string()));
+        assert_eq!(l, vec!["smtpclientauthentication is disabled for the tenant"]);
     }
 
     #[test]
     fn the_longest_required_part_is_chosen() {
-        // `s` folds to the long s too (U+017F), so the phrase comes with its variants.
-        let l = lits(r"(?i)\b5\.7\.3\b.*Authentication unsuccessful");
-        assert!(l.contains(&"authentication unsuccessful".to_string()) && l.iter().all(|x| x.starts_with("authentication un")), "{l:?}");
+        assert_eq!(lits(r"(?i)\b5\.7\.3\b.*Authentication unsuccessful"), vec!["authentication unsuccessful"]);
         assert_eq!(lits(r"\b4\.7\.[56][0-9]{2}\b"), vec!["4.7.5", "4.7.6"]);
         let aud = lits(r#"(?i)"aud"\s*:\s*"(https://graph\.microsoft\.(com|us)/?|00000003-0000-0000-c000-000000000000)""#);
         assert!(aud.contains(&"https://graph.microsoft.com".to_string()), "{aud:?}");
+    }
+
+    #[test]
+    fn every_required_part_is_kept_for_confirmation() {
+        let sets = required_sets(r"(?i)\b504[ -]5\.7\.4\b.*(mail\.protection\.outlook\.com|eop-[a-z0-9]+\.prod\.protection\.outlook\.com)");
+        assert_eq!(sets.len(), 2, "{sets:?}");
+        assert!(sets[0].contains(&b"504 5.7.4".to_vec()));
     }
 
     #[test]

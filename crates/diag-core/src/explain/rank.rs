@@ -127,6 +127,39 @@ impl Ranker {
         self.tallies.is_empty()
     }
 
+    /// Takes in what another ranker saw (another part of the same input, scanned in parallel).
+    /// The result does not depend on which part was scanned where.
+    pub fn merge(&mut self, other: Ranker) {
+        for (rule, o) in other.tallies {
+            let Some(t) = self.tallies.get_mut(&rule) else {
+                self.tallies.insert(rule, o);
+                continue;
+            };
+            if o.score > t.score || (o.score == t.score && o.best_line < t.best_line) {
+                t.score = o.score;
+                t.best_line = o.best_line;
+                t.excerpt = o.excerpt;
+            }
+            let capped = t.line_count > t.lines.len() as u64 || o.line_count > o.lines.len() as u64;
+            let sum = t.line_count + o.line_count;
+            t.lines.extend(o.lines);
+            t.lines.sort_unstable();
+            t.lines.dedup();
+            // Windows of one long line can land in both parts: count such a line once.
+            t.line_count = if capped { sum } else { t.lines.len() as u64 };
+            t.lines.truncate(LINE_CAP);
+            for m in o.matched {
+                if t.matched.len() < MATCHED_CAP && !t.matched.iter().any(|x| x.eq_ignore_ascii_case(&m)) {
+                    t.matched.push(m);
+                }
+            }
+            t.samples.extend(o.samples);
+            t.samples.sort_by_key(|s| s.line);
+            t.samples.dedup_by_key(|s| s.line);
+            t.samples.truncate(SAMPLE_CAP);
+        }
+    }
+
     /// The rules ranked best first: score, then `rank`, then matching lines, then id.
     pub fn finish(self, rank_of: impl Fn(usize) -> (i32, String)) -> Vec<(usize, Tally)> {
         let mut out: Vec<(usize, Tally, i32, String)> = self

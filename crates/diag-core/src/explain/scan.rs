@@ -33,6 +33,7 @@ pub struct Scanner<'m> {
     /// Whole-input notes (JSON that does not parse).
     pub notes: Vec<String>,
     owners: Vec<Owner>,
+    lower: Vec<u8>,
     slow_lines: Vec<(usize, usize)>,
     last_candidate: Option<u64>,
 }
@@ -53,6 +54,7 @@ impl<'m> Scanner<'m> {
             binary: false,
             notes: Vec::new(),
             owners: Vec::new(),
+            lower: Vec::new(),
             slow_lines: Vec::new(),
             last_candidate: None,
         }
@@ -81,11 +83,14 @@ impl<'m> Scanner<'m> {
             line_no += count_newlines(&data[counted..ls]);
             counted = ls;
             self.m.prefilter.owners_in(&data[ls..le], &mut self.owners);
+            self.confirm_patterns(&data[ls..le]);
             while slow_i < self.slow_lines.len() && self.slow_lines[slow_i].0 <= le {
                 self.owners.push(Owner::Pattern(self.slow_lines[slow_i].1));
                 slow_i += 1;
             }
-            self.line(data, ls, le, line_no);
+            if !self.owners.is_empty() {
+                self.line(data, ls, le, line_no);
+            }
             pos = le + 1;
         }
         if p.whole {
@@ -95,6 +100,18 @@ impl<'m> Scanner<'m> {
             return 0;
         }
         line_no - p.first_line + count_newlines(&data[counted..])
+    }
+
+    /// Drops pattern owners whose other required literals are missing from the line: a common
+    /// literal (a host name) alone must not cost a regex run.
+    fn confirm_patterns(&mut self, line: &[u8]) {
+        if !self.owners.iter().any(|o| matches!(o, Owner::Pattern(_))) {
+            return;
+        }
+        self.lower.clear();
+        self.lower.extend(line.iter().map(u8::to_ascii_lowercase));
+        let (pf, lower) = (&self.m.prefilter, &self.lower);
+        self.owners.retain(|o| !matches!(o, Owner::Pattern(i) if !pf.confirmed(*i, lower)));
     }
 
     /// Lines matched by patterns that have no literal for the prefilter: (line start, pattern).
@@ -129,10 +146,10 @@ impl<'m> Scanner<'m> {
             }
             self.last_candidate = Some(line_no);
         }
-        let toks = tokens::scan(&text);
+        let owners = std::mem::take(&mut self.owners);
+        let toks = if owners.contains(&Owner::Codes) { tokens::scan(&text) } else { Vec::new() };
         let mut hits = Vec::new();
         self.m.code_hits(&toks, &mut hits);
-        let owners = std::mem::take(&mut self.owners);
         self.m.pattern_hits(&text, Some(&owners), &mut hits);
         if owners.contains(&Owner::Jwt) {
             self.jwts(&text, data, ls, le, line_no, &mut hits);
@@ -314,6 +331,32 @@ impl<'m> Scanner<'m> {
     }
 }
 
-fn count_newlines(b: &[u8]) -> u64 {
+impl Scanner<'_> {
+    /// Takes in what another scanner saw of another part of the same input.
+    pub fn merge(&mut self, other: Scanner<'_>) {
+        self.ranker.merge(other.ranker);
+        for t in other.tokens {
+            if self.tokens.len() < TOKEN_CAP && !self.tokens.contains(&t) {
+                self.tokens.push(t);
+            }
+        }
+        self.tokens.sort_by_key(|t| t.line);
+        for e in other.evidence {
+            self.push_evidence(e.key, e.value, e.line);
+        }
+        self.evidence.sort_by_key(|e| e.line);
+        for u in other.unrecognised {
+            if self.unrecognised.len() < UNRECOGNISED_CAP {
+                self.unrecognised.insert(u);
+            }
+        }
+        self.candidate_lines += other.candidate_lines;
+        self.invalid_utf8_lines += other.invalid_utf8_lines;
+        self.binary |= other.binary;
+        self.notes.extend(other.notes);
+    }
+}
+
+pub(crate) fn count_newlines(b: &[u8]) -> u64 {
     memchr::memchr_iter(b'\n', b).count() as u64
 }

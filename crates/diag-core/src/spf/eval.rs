@@ -340,6 +340,12 @@ impl<'s, C: DnsClient> Walker<'s, C> {
                 path: Vec::new(),
             });
         };
+        self.includes.push(Include {
+            from: domain.to_string(),
+            target: target.clone(),
+            qualifier: Qualifier::Pass,
+            redirect: true,
+        });
         self.check_loop(&target)?;
         self.follow(target, Via::Redirect).await
     }
@@ -407,6 +413,7 @@ impl<'s, C: DnsClient> Walker<'s, C> {
                     from: domain.to_string(),
                     target: target.clone(),
                     qualifier,
+                    redirect: false,
                 });
                 self.check_loop(&target)?;
                 let decided = self.follow(target, Via::Include).await?;

@@ -185,13 +185,32 @@ pub fn describe_path(path: &[Step]) -> String {
         .join(" -> ")
 }
 
-/// An include met on the way (before any `all`).
+/// An include (or a redirect) met on the way, before any `all`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Include {
-    /// The domain whose record has the include.
+    /// The domain whose record has the term.
     pub from: String,
     pub target: String,
+    /// A redirect's is `+`: the target's result is taken as it is.
     pub qualifier: Qualifier,
+    /// `redirect=` rather than `include:`.
+    pub redirect: bool,
+}
+
+impl Include {
+    /// As written: `include:x`, `-include:x`, `redirect=x`.
+    pub fn term(&self) -> String {
+        if self.redirect {
+            return format!("redirect={}", self.target);
+        }
+        let q = match self.qualifier {
+            Qualifier::Pass => "",
+            Qualifier::Fail => "-",
+            Qualifier::SoftFail => "~",
+            Qualifier::Neutral => "?",
+        };
+        format!("{q}include:{}", self.target)
+    }
 }
 
 /// What a receiver may have to look up for a domain, and whether the record set works at all.

@@ -380,6 +380,11 @@ impl Fake {
                 SocketAddr::from(([127, 0, 0, 1], self.port)),
             ),
         ];
+        // Nothing here ever leaves loopback: the mail path points at a closed local port.
+        let closed = SocketAddr::from(([127, 0, 0, 1], 9));
+        e.smtp_addr = Some(closed);
+        e.mx_addr = Some(closed);
+        e.dns_server = Some(closed);
         e
     }
 

@@ -184,7 +184,7 @@ mod tests {
         let t = token(r#"{"aud":"https://graph.microsoft.com","idtyp":"app","roles":[],"exp":500}"#);
         let j = judge_token(&t, 1, "jwt", None, None, 1000);
         let ids: Vec<_> = j.findings.iter().map(|f| f.0).collect();
-        assert_eq!(ids, vec!["jwt-role-mail-send-missing", "jwt-expired"]);
+        assert_eq!(ids, vec!["jwt-delegated-permission-only", "jwt-expired"]);
     }
 
     #[test]
