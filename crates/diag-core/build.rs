@@ -14,18 +14,31 @@ fn main() {
         .collect();
     files.sort();
 
-    let mut table = String::from("/// Every rule file, embedded at build time: (id, file text).\npub static EMBEDDED: &[(&str, &str)] = &[\n");
-    let mut ids = String::from("/// One constant per rule id.\n#[allow(dead_code)]\npub mod ids {\n    use super::RuleId;\n");
+    let mut table = String::from(
+        "/// Every rule file, embedded at build time: (id, file text).\npub static EMBEDDED: &[(&str, &str)] = &[\n",
+    );
+    let mut ids = String::from(
+        "/// One constant per rule id.\n#[allow(dead_code)]\npub mod ids {\n    use super::RuleId;\n",
+    );
     for path in &files {
         println!("cargo:rerun-if-changed={}", path.display());
-        let stem = path.file_stem().and_then(|s| s.to_str()).expect("utf-8 rule file name");
+        let stem = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .expect("utf-8 rule file name");
         let abs = fs::canonicalize(path).expect("rule path");
-        table.push_str(&format!("    ({stem:?}, include_str!({:?})),\n", abs.display().to_string()));
+        table.push_str(&format!(
+            "    ({stem:?}, include_str!({:?})),\n",
+            abs.display().to_string()
+        ));
         let konst = stem.to_uppercase().replace('-', "_");
-        ids.push_str(&format!("    pub const {konst}: RuleId = RuleId({stem:?});\n"));
+        ids.push_str(&format!(
+            "    pub const {konst}: RuleId = RuleId({stem:?});\n"
+        ));
     }
     table.push_str("];\n");
     ids.push_str("}\n");
-    let out = Path::new(&env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("rules_embedded.rs");
+    let out =
+        Path::new(&env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("rules_embedded.rs");
     fs::write(out, format!("{table}\n{ids}")).expect("write generated rule table");
 }

@@ -8,8 +8,10 @@ use crate::cmd;
 /// Why a printer can no longer scan to email through Microsoft 365, and what to change.
 #[derive(Debug, Parser)]
 #[command(name = "xdiag", version, about, long_about = None)]
-#[command(after_help = "Exit codes: 0 nothing failed / a rule matched; 1 a check failed / nothing matched; \
-2 usage, configuration, bad input or internal error.")]
+#[command(
+    after_help = "Exit codes: 0 nothing failed / a rule matched; 1 a check failed / nothing matched; \
+2 usage, configuration, bad input or internal error."
+)]
 pub struct Cli {
     /// Output format.
     #[arg(long, global = true, value_enum, default_value_t = Format::Human)]

@@ -30,9 +30,14 @@ impl Context {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
             ColorChoice::Auto => {
-                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::io::stdout().is_terminal()
             }
         };
-        Ok(Context { rules, format: cli.format, color })
+        Ok(Context {
+            rules,
+            format: cli.format,
+            color,
+        })
     }
 }

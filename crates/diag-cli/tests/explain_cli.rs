@@ -8,8 +8,14 @@ use std::{
 
 fn xdiag(args: &[&str], stdin: Option<&[u8]>) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_xdiag"));
-    cmd.args(args).env_remove("NO_COLOR").env_remove("XDIAG_RULES_DIR");
-    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+    cmd.args(args)
+        .env_remove("NO_COLOR")
+        .env_remove("XDIAG_RULES_DIR");
+    cmd.stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    });
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("spawn xdiag");
     if let Some(input) = stdin {
@@ -37,7 +43,11 @@ fn no_panic(o: &Output) {
 }
 
 fn fixture(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/logs").join(name).display().to_string()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/logs")
+        .join(name)
+        .display()
+        .to_string()
 }
 
 fn json(o: &Output) -> serde_json::Value {
@@ -57,21 +67,45 @@ fn a_code_names_its_rule() {
 
 #[test]
 fn pasted_text_is_ranked_and_json_keeps_the_contract_fields() {
-    let o = xdiag(&["--format", "json", "explain", "451", "5.7.3", "STARTTLS", "is", "required", "to", "send", "mail"], None);
+    let o = xdiag(
+        &[
+            "--format", "json", "explain", "451", "5.7.3", "STARTTLS", "is", "required", "to",
+            "send", "mail",
+        ],
+        None,
+    );
     assert_eq!(code(&o), 0);
     let v = json(&o);
     let f = &v["findings"][0];
     assert_eq!(f["rule"], "smtp-starttls-required");
-    for field in ["rule", "title", "severity", "area", "matched", "line", "excerpt", "cause", "fix_steps", "references"] {
+    for field in [
+        "rule",
+        "title",
+        "severity",
+        "area",
+        "matched",
+        "line",
+        "excerpt",
+        "cause",
+        "fix_steps",
+        "references",
+    ] {
         assert!(f.get(field).is_some(), "missing {field}");
     }
-    assert!(f["matched"].as_array().is_some_and(|m| m.iter().any(|x| x == "451 5.7.3")));
+    assert!(
+        f["matched"]
+            .as_array()
+            .is_some_and(|m| m.iter().any(|x| x == "451 5.7.3"))
+    );
 }
 
 #[test]
 fn files_stdin_and_the_dash() {
     let path = fixture("smtp-auth-disabled-for-tenant.1.txt");
-    for args in [vec!["explain", path.as_str()], vec!["explain", "--file", path.as_str()]] {
+    for args in [
+        vec!["explain", path.as_str()],
+        vec!["explain", "--file", path.as_str()],
+    ] {
         let o = xdiag(&args, None);
         assert_eq!(code(&o), 0, "{args:?}");
         assert!(stdout(&o).contains("smtp-auth-disabled-for-tenant"));
@@ -91,7 +125,11 @@ fn nothing_matched_and_empty_input_exit_1() {
     assert!(stdout(&o).contains("no rule matched"));
     let o = xdiag(&["explain", "smtp-auth-disabled-for-tenat"], None);
     assert_eq!(code(&o), 1);
-    assert!(stdout(&o).contains("smtp-auth-disabled-for-tenant"), "closest id: {}", stdout(&o));
+    assert!(
+        stdout(&o).contains("smtp-auth-disabled-for-tenant"),
+        "closest id: {}",
+        stdout(&o)
+    );
     let o = xdiag(&["explain", "-"], Some(b""));
     assert_eq!(code(&o), 1);
     assert!(stdout(&o).contains("empty"), "{}", stdout(&o));
@@ -110,7 +148,9 @@ fn unreadable_input_exits_2() {
 
 #[test]
 fn bad_input_never_panics() {
-    let junk: Vec<u8> = (0..200_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let junk: Vec<u8> = (0..200_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
     let o = xdiag(&["explain", "-"], Some(&junk));
     no_panic(&o);
     assert!(matches!(code(&o), 0 | 1));
@@ -128,7 +168,10 @@ fn bad_input_never_panics() {
     assert_eq!(code(&o), 0);
     assert_eq!(json(&o)["input"]["long_lines"], 1);
 
-    let o = xdiag(&["explain", "-"], Some(br#"{"error": "invalid_client", "error_codes": [7000215"#));
+    let o = xdiag(
+        &["explain", "-"],
+        Some(br#"{"error": "invalid_client", "error_codes": [7000215"#),
+    );
     no_panic(&o);
     assert_eq!(code(&o), 0);
     assert!(stdout(&o).contains("not valid JSON"));
@@ -137,33 +180,71 @@ fn bad_input_never_panics() {
 #[test]
 fn a_truncated_token_is_malformed_and_never_echoed() {
     let token = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJhdWQiOiJodHRwczovL2dyYXBoLm1pY3Jvc29mdC5jb20iLCJyb2xlcyI6WyJNYWlsLlNlbmQiXSwi";
-    let o = xdiag(&["explain", &format!("Authorization: Bearer {token}")], None);
+    let o = xdiag(
+        &["explain", &format!("Authorization: Bearer {token}")],
+        None,
+    );
     assert_eq!(code(&o), 0);
     assert!(stdout(&o).contains("jwt-malformed"));
     for format in ["human", "json", "markdown"] {
-        let o = xdiag(&["--format", format, "explain", &format!("Authorization: Bearer {token}")], None);
-        assert!(!stdout(&o).contains("eyJhdWQiOiJodHRwczovL2dyYXBo"), "{format} leaks the token");
+        let o = xdiag(
+            &[
+                "--format",
+                format,
+                "explain",
+                &format!("Authorization: Bearer {token}"),
+            ],
+            None,
+        );
+        assert!(
+            !stdout(&o).contains("eyJhdWQiOiJodHRwczovL2dyYXBo"),
+            "{format} leaks the token"
+        );
     }
 }
 
 #[test]
 fn colour_only_when_asked_and_no_color_is_respected() {
     let ansi = |o: &Output| o.stdout.contains(&0x1b);
-    assert!(!ansi(&xdiag(&["explain", "AADSTS7000215"], None)), "not a terminal: no colour");
-    assert!(ansi(&xdiag(&["--color", "always", "explain", "AADSTS7000215"], None)));
-    assert!(!ansi(&xdiag(&["--color", "never", "explain", "AADSTS7000215"], None)));
+    assert!(
+        !ansi(&xdiag(&["explain", "AADSTS7000215"], None)),
+        "not a terminal: no colour"
+    );
+    assert!(ansi(&xdiag(
+        &["--color", "always", "explain", "AADSTS7000215"],
+        None
+    )));
+    assert!(!ansi(&xdiag(
+        &["--color", "never", "explain", "AADSTS7000215"],
+        None
+    )));
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_xdiag"));
-    let o = cmd.args(["explain", "AADSTS7000215"]).env("NO_COLOR", "1").stdin(Stdio::null()).output().expect("run");
+    let o = cmd
+        .args(["explain", "AADSTS7000215"])
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run");
     assert!(!ansi(&o));
 }
 
 #[test]
 fn markdown_is_a_ticket_note() {
-    let o = xdiag(&["--format", "markdown", "explain", &fixture("entra-client-secret-expired.1.txt")], None);
+    let o = xdiag(
+        &[
+            "--format",
+            "markdown",
+            "explain",
+            &fixture("entra-client-secret-expired.1.txt"),
+        ],
+        None,
+    );
     assert_eq!(code(&o), 0);
     let md = stdout(&o);
     assert!(md.starts_with("## xdiag explain: "), "{md}");
-    assert!(md.contains("entra-client-secret-expired") && md.contains("**Fix**") && md.contains("1. "));
+    assert!(
+        md.contains("entra-client-secret-expired") && md.contains("**Fix**") && md.contains("1. ")
+    );
     assert!(!md.contains("abc8Q~0123456789"), "client secret leaked");
 }
 
@@ -174,6 +255,15 @@ fn rules_show_uses_the_same_renderers() {
     assert_eq!(code(&o2), 0);
     assert!(stdout(&o2).contains("Fix"));
     assert!(matches!(code(&o), 0 | 2));
-    let o = xdiag(&["--format", "json", "rules", "show", "smtp-auth-disabled-for-tenant"], None);
+    let o = xdiag(
+        &[
+            "--format",
+            "json",
+            "rules",
+            "show",
+            "smtp-auth-disabled-for-tenant",
+        ],
+        None,
+    );
     assert_eq!(json(&o)["id"], "smtp-auth-disabled-for-tenant");
 }

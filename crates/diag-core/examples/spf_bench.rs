@@ -7,7 +7,11 @@
 //! cargo run --release -p diag-core --example spf_bench -- --server 127.0.0.1:15353 --runs 7 \
 //!     [--concurrent] trivial.lab.test m365.lab.test ...
 //! ```
-use std::{net::SocketAddr, sync::Arc, time::{Duration, Instant}};
+use std::{
+    net::SocketAddr,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use diag_core::{
     net::dns::{DnsClient, HickoryDns},
@@ -32,7 +36,11 @@ fn category(a: &Analysis) -> &'static str {
     }
 }
 
-async fn one_pass(server: SocketAddr, domains: &[String], concurrent: bool) -> (Duration, u64, Vec<Analysis>) {
+async fn one_pass(
+    server: SocketAddr,
+    domains: &[String],
+    concurrent: bool,
+) -> (Duration, u64, Vec<Analysis>) {
     let start = Instant::now();
     let dns = Arc::new(HickoryDns::new(Some(server), Duration::from_secs(2)).expect("resolver"));
     let session = Session::new(Arc::clone(&dns));
@@ -87,7 +95,12 @@ async fn main() {
     let verdicts: serde_json::Map<String, serde_json::Value> = last
         .1
         .iter()
-        .map(|a| (a.domain.clone(), json!({"verdict": category(a), "lookups": a.lookups, "voids": a.void_lookups})))
+        .map(|a| {
+            (
+                a.domain.clone(),
+                json!({"verdict": category(a), "lookups": a.lookups, "voids": a.void_lookups}),
+            )
+        })
         .collect();
     let out = json!({
         "mode": if concurrent { "concurrent" } else { "sequential" },

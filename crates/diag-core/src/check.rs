@@ -86,10 +86,15 @@ impl std::fmt::Display for CheckId {
 pub fn applies(check: CheckId, method: Method, send_test: bool) -> bool {
     use CheckId::*;
     match method {
-        Method::Graph => matches!(check, Config | Token | Claims | Mailbox | Licence) || (check == Send && send_test),
+        Method::Graph => {
+            matches!(check, Config | Token | Claims | Mailbox | Licence)
+                || (check == Send && send_test)
+        }
         Method::Smtp => {
-            matches!(check, Config | Token | Claims | Mailbox | Licence | Dns | Reach | SmtpTls | SmtpAuth)
-                || (check == SmtpSend && send_test)
+            matches!(
+                check,
+                Config | Token | Claims | Mailbox | Licence | Dns | Reach | SmtpTls | SmtpAuth
+            ) || (check == SmtpSend && send_test)
         }
         Method::DirectSend | Method::Relay => matches!(check, Config | Dns | Reach | Relay),
     }
@@ -103,7 +108,10 @@ mod tests {
     fn every_need_comes_earlier_in_order() {
         for (i, c) in CheckId::ORDER.iter().enumerate() {
             for n in c.needs() {
-                let j = CheckId::ORDER.iter().position(|x| x == n).expect("need is listed");
+                let j = CheckId::ORDER
+                    .iter()
+                    .position(|x| x == n)
+                    .expect("need is listed");
                 assert!(j < i, "{c} needs {n}, which comes later");
             }
         }
@@ -122,11 +130,22 @@ mod tests {
 
     #[test]
     fn a_method_only_runs_checks_whose_needs_it_also_runs() {
-        for method in [Method::Graph, Method::Smtp, Method::DirectSend, Method::Relay] {
+        for method in [
+            Method::Graph,
+            Method::Smtp,
+            Method::DirectSend,
+            Method::Relay,
+        ] {
             for send_test in [false, true] {
-                for c in CheckId::ORDER.iter().filter(|c| applies(**c, method, send_test)) {
+                for c in CheckId::ORDER
+                    .iter()
+                    .filter(|c| applies(**c, method, send_test))
+                {
                     for n in c.needs() {
-                        assert!(applies(*n, method, send_test), "{c} under {method:?} needs {n}");
+                        assert!(
+                            applies(*n, method, send_test),
+                            "{c} under {method:?} needs {n}"
+                        );
                     }
                 }
             }

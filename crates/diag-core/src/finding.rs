@@ -40,7 +40,10 @@ pub struct Evidence {
 
 impl Evidence {
     pub fn new(key: impl Into<String>, value: impl Into<String>) -> Evidence {
-        Evidence { key: key.into(), value: value.into() }
+        Evidence {
+            key: key.into(),
+            value: value.into(),
+        }
     }
 }
 
@@ -58,16 +61,44 @@ pub struct Finding {
 
 impl Finding {
     pub fn pass(check: CheckId, summary: impl Into<String>) -> Finding {
-        Finding { check, status: Status::Pass, rule: None, summary: summary.into(), evidence: Vec::new(), elapsed_ms: 0 }
+        Finding {
+            check,
+            status: Status::Pass,
+            rule: None,
+            summary: summary.into(),
+            evidence: Vec::new(),
+            elapsed_ms: 0,
+        }
     }
     pub fn fail(check: CheckId, rule: RuleId, summary: impl Into<String>) -> Finding {
-        Finding { check, status: Status::Fail, rule: Some(rule), summary: summary.into(), evidence: Vec::new(), elapsed_ms: 0 }
+        Finding {
+            check,
+            status: Status::Fail,
+            rule: Some(rule),
+            summary: summary.into(),
+            evidence: Vec::new(),
+            elapsed_ms: 0,
+        }
     }
     pub fn warn(check: CheckId, rule: RuleId, summary: impl Into<String>) -> Finding {
-        Finding { check, status: Status::Warn, rule: Some(rule), summary: summary.into(), evidence: Vec::new(), elapsed_ms: 0 }
+        Finding {
+            check,
+            status: Status::Warn,
+            rule: Some(rule),
+            summary: summary.into(),
+            evidence: Vec::new(),
+            elapsed_ms: 0,
+        }
     }
     pub fn skip(check: CheckId, summary: impl Into<String>) -> Finding {
-        Finding { check, status: Status::Skip, rule: None, summary: summary.into(), evidence: Vec::new(), elapsed_ms: 0 }
+        Finding {
+            check,
+            status: Status::Skip,
+            rule: None,
+            summary: summary.into(),
+            evidence: Vec::new(),
+            elapsed_ms: 0,
+        }
     }
     pub fn with(mut self, key: impl Into<String>, value: impl Into<String>) -> Finding {
         self.evidence.push(Evidence::new(key, value));

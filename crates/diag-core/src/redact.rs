@@ -17,25 +17,49 @@ struct Rule {
 }
 
 static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
-    let rule = |re: &str, with: &'static str| Rule { re: Regex::new(re).expect("static redaction regex"), with };
+    let rule = |re: &str, with: &'static str| Rule {
+        re: Regex::new(re).expect("static redaction regex"),
+        with,
+    };
     vec![
         // SMTP AUTH with an initial response: the blob holds a password or a bearer token.
-        rule(r"(?i)(?P<pre>\bAUTH[ \t]+(?:XOAUTH2|OAUTHBEARER|PLAIN|LOGIN)[ \t]+)[A-Za-z0-9+/]{4,}={0,2}", "${pre}[redacted]"),
-        rule(r"(?i)(?P<pre>\bBearer[ \t]+)[A-Za-z0-9\-._~+/]{16,}=*", "${pre}[redacted]"),
-        rule(r"(?i)(?P<pre>\bBasic[ \t]+)[A-Za-z0-9+/]{8,}={0,2}", "${pre}[redacted]"),
+        rule(
+            r"(?i)(?P<pre>\bAUTH[ \t]+(?:XOAUTH2|OAUTHBEARER|PLAIN|LOGIN)[ \t]+)[A-Za-z0-9+/]{4,}={0,2}",
+            "${pre}[redacted]",
+        ),
+        rule(
+            r"(?i)(?P<pre>\bBearer[ \t]+)[A-Za-z0-9\-._~+/]{16,}=*",
+            "${pre}[redacted]",
+        ),
+        rule(
+            r"(?i)(?P<pre>\bBasic[ \t]+)[A-Za-z0-9+/]{8,}={0,2}",
+            "${pre}[redacted]",
+        ),
         // An XOAUTH2 / OAUTHBEARER blob standing alone (base64 of `user=` / `n,a=`).
-        rule(r"(?P<pre>)\b(?:dXNlcj|bixhP|bix1c2)[A-Za-z0-9+/]{6,}={0,2}", "[redacted XOAUTH2 blob]"),
+        rule(
+            r"(?P<pre>)\b(?:dXNlcj|bixhP|bix1c2)[A-Za-z0-9+/]{6,}={0,2}",
+            "[redacted XOAUTH2 blob]",
+        ),
         // JWTs, also truncated or encrypted ones: base64url JSON `eyJ...` and any parts after it.
-        rule(r"(?P<pre>)eyJ[A-Za-z0-9_\-]{6,}(?:\.[A-Za-z0-9_\-]*){0,4}", "[redacted JWT]"),
+        rule(
+            r"(?P<pre>)eyJ[A-Za-z0-9_\-]{6,}(?:\.[A-Za-z0-9_\-]*){0,4}",
+            "[redacted JWT]",
+        ),
         // key=value, key: value, "key":"value" for secret-bearing keys.
         rule(
             r#"(?i)(?P<pre>\b(?:client_secret|client_assertion|password|passwd|pwd|secret|refresh_token|access_token|id_token|api[_-]?key|sig)\b["']?\s*[:=]\s*["']?)[^"'&\s,;}<>]+"#,
             "${pre}[redacted]",
         ),
         // Entra client-secret values (`abc8Q~...`), wherever they stand.
-        rule(r"(?P<pre>)\b[A-Za-z0-9_\-.]{3}[0-9]Q~[A-Za-z0-9_\-.~]{31,}", "[redacted secret]"),
+        rule(
+            r"(?P<pre>)\b[A-Za-z0-9_\-.]{3}[0-9]Q~[A-Za-z0-9_\-.~]{31,}",
+            "[redacted secret]",
+        ),
         // A client line that is only a base64 blob: an AUTH LOGIN / PLAIN answer.
-        rule(r"(?m)(?P<pre>^\s*(?:C:|>>>|->|-->)\s*)[A-Za-z0-9+/]*[a-z0-9+/][A-Za-z0-9+/]{6,}={0,2}\s*$", "${pre}[redacted]"),
+        rule(
+            r"(?m)(?P<pre>^\s*(?:C:|>>>|->|-->)\s*)[A-Za-z0-9+/]*[a-z0-9+/][A-Za-z0-9+/]{6,}={0,2}\s*$",
+            "${pre}[redacted]",
+        ),
     ]
 });
 
@@ -68,20 +92,42 @@ pub fn mask_address(address: &str) -> String {
 mod tests {
     use super::*;
 
-    const JWT: &str = "eyJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJodHRwczovL2dyYXBoLm1pY3Jvc29mdC5jb20ifQ.c2lnbmF0dXJl";
+    const JWT: &str =
+        "eyJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJodHRwczovL2dyYXBoLm1pY3Jvc29mdC5jb20ifQ.c2lnbmF0dXJl";
 
     #[test]
     fn tokens_and_credentials_are_replaced() {
         let cases = [
-            (format!("Authorization: Bearer {JWT}"), "Authorization: Bearer [redacted]"),
+            (
+                format!("Authorization: Bearer {JWT}"),
+                "Authorization: Bearer [redacted]",
+            ),
             (format!("token={JWT}"), "token=[redacted JWT]"),
-            ("C: AUTH XOAUTH2 dXNlcj1hQGIuY29tAWF1dGg9QmVhcmVyIHh4eAEB".to_string(), "C: AUTH XOAUTH2 [redacted]"),
-            ("client_secret=abc8Q~0123456789abcdefghij0123456789abc&scope=x".to_string(), "client_secret=[redacted]&scope=x"),
-            (r#"{"client_secret": "s3cr3t", "a": 1}"#.to_string(), r#"{"client_secret": "[redacted]", "a": 1}"#),
-            ("password=hunter2 user=x".to_string(), "password=[redacted] user=x"),
-            ("Authorization: Basic dXNlcjpwYXNzd29yZA==".to_string(), "Authorization: Basic [redacted]"),
+            (
+                "C: AUTH XOAUTH2 dXNlcj1hQGIuY29tAWF1dGg9QmVhcmVyIHh4eAEB".to_string(),
+                "C: AUTH XOAUTH2 [redacted]",
+            ),
+            (
+                "client_secret=abc8Q~0123456789abcdefghij0123456789abc&scope=x".to_string(),
+                "client_secret=[redacted]&scope=x",
+            ),
+            (
+                r#"{"client_secret": "s3cr3t", "a": 1}"#.to_string(),
+                r#"{"client_secret": "[redacted]", "a": 1}"#,
+            ),
+            (
+                "password=hunter2 user=x".to_string(),
+                "password=[redacted] user=x",
+            ),
+            (
+                "Authorization: Basic dXNlcjpwYXNzd29yZA==".to_string(),
+                "Authorization: Basic [redacted]",
+            ),
             ("C: cGFzc3dvcmQxMjM=".to_string(), "C: [redacted]"),
-            ("value abc8Q~0123456789abcdefghij0123456789abc pasted".to_string(), "value [redacted secret] pasted"),
+            (
+                "value abc8Q~0123456789abcdefghij0123456789abc pasted".to_string(),
+                "value [redacted secret] pasted",
+            ),
         ];
         for (input, want) in cases {
             assert_eq!(redact(&input), want, "{input}");

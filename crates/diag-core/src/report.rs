@@ -74,7 +74,9 @@ impl Report {
 
     /// The first failure in check order: the root cause a technician should fix first.
     pub fn first_failure(&self) -> Option<&Finding> {
-        self.findings.iter().find(|f| matches!(f.status, Status::Fail | Status::Error))
+        self.findings
+            .iter()
+            .find(|f| matches!(f.status, Status::Fail | Status::Error))
     }
 
     /// 0 nothing failed (warnings allowed), 1 a check failed, 2 xdiag could not run a check.

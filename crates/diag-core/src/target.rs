@@ -59,10 +59,30 @@ impl Cloud {
     /// The service endpoints of this cloud.
     pub fn endpoints(self) -> Endpoints {
         let (login, graph, smtp, exchange) = match self {
-            Cloud::Global => ("https://login.microsoftonline.com", "https://graph.microsoft.com", "smtp.office365.com", "https://outlook.office365.com"),
-            Cloud::GccHigh => ("https://login.microsoftonline.us", "https://graph.microsoft.us", "smtp.office365.us", "https://outlook.office365.us"),
-            Cloud::Dod => ("https://login.microsoftonline.us", "https://dod-graph.microsoft.us", "outlook-dod.office365.us", "https://outlook-dod.office365.us"),
-            Cloud::China => ("https://login.partner.microsoftonline.cn", "https://microsoftgraph.chinacloudapi.cn", "smtp.partner.outlook.cn", "https://partner.outlook.cn"),
+            Cloud::Global => (
+                "https://login.microsoftonline.com",
+                "https://graph.microsoft.com",
+                "smtp.office365.com",
+                "https://outlook.office365.com",
+            ),
+            Cloud::GccHigh => (
+                "https://login.microsoftonline.us",
+                "https://graph.microsoft.us",
+                "smtp.office365.us",
+                "https://outlook.office365.us",
+            ),
+            Cloud::Dod => (
+                "https://login.microsoftonline.us",
+                "https://dod-graph.microsoft.us",
+                "outlook-dod.office365.us",
+                "https://outlook-dod.office365.us",
+            ),
+            Cloud::China => (
+                "https://login.partner.microsoftonline.cn",
+                "https://microsoftgraph.chinacloudapi.cn",
+                "smtp.partner.outlook.cn",
+                "https://partner.outlook.cn",
+            ),
         };
         Endpoints {
             login_base: login.to_string(),
@@ -112,7 +132,10 @@ pub enum Credential {
     /// Client credentials with a client secret.
     Secret(Secret<String>),
     /// Client credentials with a certificate: a signed RS256 client assertion.
-    Certificate { certificate_pem: String, private_key_pem: Secret<String> },
+    Certificate {
+        certificate_pem: String,
+        private_key_pem: Secret<String>,
+    },
     /// Delegated sign-in by device code (`SMTP.Send` / `Mail.Send` scopes).
     DeviceCode,
     /// Nothing given (direct send and relay need none).

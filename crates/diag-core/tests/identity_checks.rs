@@ -215,8 +215,13 @@ fn captured_graph_bodies_classify_to_their_rules() {
 /// The identity half of a run; the mail path of these targets points at a closed local port.
 const IDENTITY_CHECKS: &[&str] = &["config", "token", "claims", "mailbox", "licence", "send"];
 
-fn identity(report: &diag_core::report::Report) -> impl Iterator<Item = &diag_core::finding::Finding> {
-    report.findings.iter().filter(|f| IDENTITY_CHECKS.contains(&f.check.as_str()))
+fn identity(
+    report: &diag_core::report::Report,
+) -> impl Iterator<Item = &diag_core::finding::Finding> {
+    report
+        .findings
+        .iter()
+        .filter(|f| IDENTITY_CHECKS.contains(&f.check.as_str()))
 }
 
 #[tokio::test]

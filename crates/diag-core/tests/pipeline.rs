@@ -310,7 +310,9 @@ fn the_plan_follows_the_method() {
     use CheckId::*;
     assert_eq!(
         plan(&target(Method::Smtp)),
-        Ok(vec![Config, Token, Claims, Mailbox, Licence, Dns, Reach, SmtpTls, SmtpAuth])
+        Ok(vec![
+            Config, Token, Claims, Mailbox, Licence, Dns, Reach, SmtpTls, SmtpAuth
+        ])
     );
     assert_eq!(
         plan(&target(Method::Graph)),
@@ -322,7 +324,10 @@ fn the_plan_follows_the_method() {
         plan(&t),
         Ok(vec![Config, Token, Claims, Mailbox, Licence, Send])
     );
-    assert_eq!(plan(&target(Method::DirectSend)), Ok(vec![Config, Dns, Reach, Relay]));
+    assert_eq!(
+        plan(&target(Method::DirectSend)),
+        Ok(vec![Config, Dns, Reach, Relay])
+    );
 }
 
 #[test]
@@ -334,7 +339,10 @@ fn only_runs_the_check_and_what_it_needs() {
     t.only = Some(Token);
     assert_eq!(plan(&t), Ok(vec![Config, Token]));
     t.only = Some(SmtpAuth);
-    assert_eq!(plan(&t), Ok(vec![Config, Token, Claims, Reach, SmtpTls, SmtpAuth]));
+    assert_eq!(
+        plan(&t),
+        Ok(vec![Config, Token, Claims, Reach, SmtpTls, SmtpAuth])
+    );
     let mut t = target(Method::Graph);
     t.only = Some(Relay);
     assert!(matches!(
@@ -346,4 +354,3 @@ fn only_runs_the_check_and_what_it_needs() {
     t.send_test = Some("someone@contoso.com".into());
     assert_eq!(plan(&t), Ok(vec![Config, Token, Claims, Mailbox, Send]));
 }
-

@@ -16,8 +16,10 @@ use diag_core::jwt::Intended;
 use crate::{cli::Format, context::Context};
 
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Exit codes: 0 a rule matched; 1 nothing matched (also an empty input); \
-2 bad input (a file or stdin that cannot be read) or usage error.")]
+#[command(
+    after_help = "Exit codes: 0 a rule matched; 1 nothing matched (also an empty input); \
+2 bad input (a file or stdin that cannot be read) or usage error."
+)]
 pub struct ExplainArgs {
     /// A rule id or alias, a code (AADSTS7000215, 5.7.139, 016-781), pasted text, a file path, or
     /// `-` for stdin.
@@ -53,7 +55,11 @@ fn format(f: Format) -> render::Format {
 }
 
 /// `xdiag rules show`: one rule in full, in the chosen format.
-pub fn print_rule(ctx: &Context, rule: &diag_core::rules::Rule, out: &mut dyn Write) -> std::io::Result<()> {
+pub fn print_rule(
+    ctx: &Context,
+    rule: &diag_core::rules::Rule,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     render::render_rule(rule, format(ctx.format), Style { color: ctx.color }, out)
 }
 
@@ -72,7 +78,10 @@ pub fn run(ctx: &Context, args: ExplainArgs) -> anyhow::Result<u8> {
     });
     let report = match input {
         Input::Lookup(key) => {
-            let rule = ctx.rules.lookup(&key).expect("chosen because the lookup succeeds");
+            let rule = ctx
+                .rules
+                .lookup(&key)
+                .expect("chosen because the lookup succeeds");
             explain::explain_rule(rule, &key)
         }
         Input::Text(text) => {
@@ -101,7 +110,12 @@ pub fn run(ctx: &Context, args: ExplainArgs) -> anyhow::Result<u8> {
         }
     };
     let mut out = std::io::stdout().lock();
-    render::render(&report, format(ctx.format), Style { color: ctx.color }, &mut out)?;
+    render::render(
+        &report,
+        format(ctx.format),
+        Style { color: ctx.color },
+        &mut out,
+    )?;
     out.flush()?;
     Ok(exit_code(&report))
 }

@@ -63,7 +63,18 @@ pub fn implemented(check: CheckId) -> bool {
     use CheckId::*;
     matches!(
         check,
-        Config | Token | Claims | Mailbox | Licence | Send | Dns | Reach | SmtpTls | SmtpAuth | SmtpSend | Relay
+        Config
+            | Token
+            | Claims
+            | Mailbox
+            | Licence
+            | Send
+            | Dns
+            | Reach
+            | SmtpTls
+            | SmtpAuth
+            | SmtpSend
+            | Relay
     )
 }
 

@@ -31,7 +31,11 @@ pub struct ReadStats {
 
 /// Reads `r` to the end in pieces of at most `chunk` bytes. `scan` gets each piece and returns
 /// how many newlines it holds (it counts them anyway, so they are not counted twice).
-pub fn read_pieces<R: Read>(mut r: R, chunk: usize, mut scan: impl FnMut(&Piece) -> u64) -> io::Result<ReadStats> {
+pub fn read_pieces<R: Read>(
+    mut r: R,
+    chunk: usize,
+    mut scan: impl FnMut(&Piece) -> u64,
+) -> io::Result<ReadStats> {
     let chunk = chunk.max(2 * OVERLAP);
     let mut buf = vec![0u8; chunk];
     let mut len = 0;
@@ -62,7 +66,12 @@ pub fn read_pieces<R: Read>(mut r: R, chunk: usize, mut scan: impl FnMut(&Piece)
         match memchr::memrchr(b'\n', &buf[..len]) {
             Some(nl) if !(eof && nl + 1 < len) => {
                 // Whole lines up to the last newline; the rest waits for more input.
-                let newlines = scan(&Piece { data: &buf[..=nl], first_line: line, window: false, whole });
+                let newlines = scan(&Piece {
+                    data: &buf[..=nl],
+                    first_line: line,
+                    window: false,
+                    whole,
+                });
                 line += newlines;
                 in_long_line = false;
                 buf.copy_within(nl + 1..len, 0);
@@ -70,7 +79,12 @@ pub fn read_pieces<R: Read>(mut r: R, chunk: usize, mut scan: impl FnMut(&Piece)
             }
             _ if eof => {
                 // The last line has no newline (or the input is one line): hand it over whole.
-                let newlines = scan(&Piece { data: &buf[..len], first_line: line, window: false, whole });
+                let newlines = scan(&Piece {
+                    data: &buf[..len],
+                    first_line: line,
+                    window: false,
+                    whole,
+                });
                 line += newlines;
                 len = 0;
             }
@@ -80,7 +94,12 @@ pub fn read_pieces<R: Read>(mut r: R, chunk: usize, mut scan: impl FnMut(&Piece)
                     stats.long_lines += 1;
                     in_long_line = true;
                 }
-                scan(&Piece { data: &buf[..len], first_line: line, window: true, whole: false });
+                scan(&Piece {
+                    data: &buf[..len],
+                    first_line: line,
+                    window: true,
+                    whole: false,
+                });
                 buf.copy_within(len - OVERLAP..len, 0);
                 len = OVERLAP;
             }
@@ -119,7 +138,9 @@ mod tests {
 
     #[test]
     fn pieces_are_cut_at_line_ends_and_numbered() {
-        let input: Vec<u8> = (0..5000).flat_map(|i| format!("line {i}\n").into_bytes()).collect();
+        let input: Vec<u8> = (0..5000)
+            .flat_map(|i| format!("line {i}\n").into_bytes())
+            .collect();
         let (got, _) = pieces(&input, 2 * OVERLAP);
         assert!(got.len() > 2);
         let mut expect_line = 1;

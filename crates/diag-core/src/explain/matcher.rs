@@ -36,7 +36,11 @@ pub struct Matcher {
 }
 
 /// Reader triggers: a JWT starts with `eyJ`; an XOAUTH2 blob with base64 of `user=`.
-const READER_LITERALS: &[(&str, Owner)] = &[("eyJ", Owner::Jwt), ("dXNlcj", Owner::Xoauth2), ("error_codes", Owner::Codes)];
+const READER_LITERALS: &[(&str, Owner)] = &[
+    ("eyJ", Owner::Jwt),
+    ("dXNlcj", Owner::Xoauth2),
+    ("error_codes", Owner::Codes),
+];
 
 impl Matcher {
     pub fn compile(book: &Rulebook) -> Matcher {
@@ -49,23 +53,37 @@ impl Matcher {
             prefilter: Prefilter::build(&[], &[]),
             problems: Vec::new(),
         };
-        let mut literals: Vec<(String, Owner)> =
-            READER_LITERALS.iter().map(|(l, o)| (l.to_string(), *o)).collect();
+        let mut literals: Vec<(String, Owner)> = READER_LITERALS
+            .iter()
+            .map(|(l, o)| (l.to_string(), *o))
+            .collect();
         let mut sources = Vec::new();
         for rule in book.iter() {
             let idx = m.rules.len();
-            m.rules.push(RuleRef { id: rule.id.clone(), rank: rule.rank });
+            m.rules.push(RuleRef {
+                id: rule.id.clone(),
+                rank: rule.rank,
+            });
             m.by_id.insert(rule.id.clone(), idx);
             for code in &rule.codes {
                 match CodeEntry::parse(code) {
                     Some(entry) => {
                         literals.push((entry.literal(), Owner::Codes));
                         match entry {
-                            CodeEntry::Exact(kind, text) => m.exact.entry(text).or_default().push((kind, idx, code.clone())),
-                            e @ CodeEntry::Enhanced { .. } => m.enhanced.push((idx, e, code.clone())),
+                            CodeEntry::Exact(kind, text) => m
+                                .exact
+                                .entry(text)
+                                .or_default()
+                                .push((kind, idx, code.clone())),
+                            e @ CodeEntry::Enhanced { .. } => {
+                                m.enhanced.push((idx, e, code.clone()))
+                            }
                         }
                     }
-                    None => m.problems.push((rule.id.clone(), format!("code {code:?} is not a token any scanner produces"))),
+                    None => m.problems.push((
+                        rule.id.clone(),
+                        format!("code {code:?} is not a token any scanner produces"),
+                    )),
                 }
             }
             for p in &rule.patterns {
@@ -74,7 +92,10 @@ impl Matcher {
                         sources.push(p.clone());
                         m.patterns.push(CompiledPattern { rule: idx, re });
                     }
-                    Err(e) => m.problems.push((rule.id.clone(), format!("pattern {p:?} does not compile: {e}"))),
+                    Err(e) => m.problems.push((
+                        rule.id.clone(),
+                        format!("pattern {p:?} does not compile: {e}"),
+                    )),
                 }
             }
         }
@@ -96,7 +117,11 @@ impl Matcher {
                 }
             }
         } else if let Some(list) = self.exact.get(token.text.as_str()) {
-            out.extend(list.iter().filter(|(k, _, _)| *k == token.kind).map(|(_, rule, label)| (*rule, super::rank::CODE, label.clone())));
+            out.extend(
+                list.iter()
+                    .filter(|(k, _, _)| *k == token.kind)
+                    .map(|(_, rule, label)| (*rule, super::rank::CODE, label.clone())),
+            );
         }
         out
     }
@@ -105,7 +130,14 @@ impl Matcher {
     pub fn code_hits(&self, tokens: &[Token], hits: &mut Vec<Hit>) {
         for t in tokens {
             for (rule, score, label) in self.code_matches(t) {
-                hits.push(Hit { rule, kind: HitKind::Code, score, label, offset: t.start, key: Some(code_key(t.kind, &t.text)) });
+                hits.push(Hit {
+                    rule,
+                    kind: HitKind::Code,
+                    score,
+                    label,
+                    offset: t.start,
+                    key: Some(code_key(t.kind, &t.text)),
+                });
             }
         }
     }
@@ -115,11 +147,27 @@ impl Matcher {
         let mut run = |i: usize| {
             let p = &self.patterns[i];
             if let Some(found) = p.re.find(line) {
-                hits.push(Hit { rule: p.rule, kind: HitKind::Pattern, score: PATTERN, label: phrase(found.as_str()), offset: found.start(), key: None });
+                hits.push(Hit {
+                    rule: p.rule,
+                    kind: HitKind::Pattern,
+                    score: PATTERN,
+                    label: phrase(found.as_str()),
+                    offset: found.start(),
+                    key: None,
+                });
             }
         };
         match owners {
-            Some(owners) => owners.iter().filter_map(|o| if let Owner::Pattern(i) = o { Some(*i) } else { None }).for_each(&mut run),
+            Some(owners) => owners
+                .iter()
+                .filter_map(|o| {
+                    if let Owner::Pattern(i) = o {
+                        Some(*i)
+                    } else {
+                        None
+                    }
+                })
+                .for_each(&mut run),
             None => (0..self.patterns.len()).for_each(run),
         }
     }
@@ -165,7 +213,10 @@ pub fn code_key(kind: TokenKind, text: &str) -> String {
 /// A matched phrase as shown in `matched`: redacted, one line, at most 80 characters.
 fn phrase(s: &str) -> String {
     let s = crate::redact::redact(s);
-    let s: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let s: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     let s = s.trim();
     if s.chars().count() > 80 {
         format!("{}…", s.chars().take(79).collect::<String>())

@@ -20,7 +20,9 @@ pub mod tokens;
 use std::io::{self, Read};
 
 pub use matcher::Matcher;
-pub use report::{Evidence, ExplainReport, Finding, InputSummary, Sample, TokenProblem, TokenReport, Usability};
+pub use report::{
+    Evidence, ExplainReport, Finding, InputSummary, Sample, TokenProblem, TokenReport, Usability,
+};
 
 use crate::jwt::Intended;
 use crate::rules::{Rule, Rulebook};
@@ -43,19 +45,31 @@ impl ExplainOptions {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-        ExplainOptions { now, usage: None, source: source.into(), chunk: input::CHUNK }
+        ExplainOptions {
+            now,
+            usage: None,
+            source: source.into(),
+            chunk: input::CHUNK,
+        }
     }
 }
 
 /// Explains everything `reader` yields. Fails only when the input cannot be read.
-pub fn explain_reader<R: Read>(book: &Rulebook, matcher: &Matcher, reader: R, opts: &ExplainOptions) -> io::Result<ExplainReport> {
+pub fn explain_reader<R: Read>(
+    book: &Rulebook,
+    matcher: &Matcher,
+    reader: R,
+    opts: &ExplainOptions,
+) -> io::Result<ExplainReport> {
     let (mut scanner, stats) = scan_parallel(matcher, reader, opts)?;
     let mut notes = Vec::new();
     if stats.bytes == 0 {
         notes.push("the input is empty: nothing to explain".to_string());
     }
     if scanner.binary {
-        notes.push("the input looks binary (it holds NUL bytes); it was scanned as text".to_string());
+        notes.push(
+            "the input looks binary (it holds NUL bytes); it was scanned as text".to_string(),
+        );
     }
     if scanner.invalid_utf8_lines > 0 {
         notes.push(format!(
@@ -71,7 +85,8 @@ pub fn explain_reader<R: Read>(book: &Rulebook, matcher: &Matcher, reader: R, op
         ));
     }
     notes.extend(scanner.notes.drain(..));
-    let ranked = std::mem::take(&mut scanner.ranker).finish(|i| (matcher.rules[i].rank, matcher.rules[i].id.clone()));
+    let ranked = std::mem::take(&mut scanner.ranker)
+        .finish(|i| (matcher.rules[i].rank, matcher.rules[i].id.clone()));
     let findings = ranked
         .into_iter()
         .filter_map(|(idx, t)| {
@@ -113,7 +128,11 @@ const WORKERS: usize = 2;
 /// Reads on this thread and scans on `WORKERS` threads, piece by piece; a small input (one
 /// piece) is scanned right here. Pieces go round-robin, so the merged result is the same on
 /// every run.
-fn scan_parallel<'m, R: Read>(matcher: &'m Matcher, reader: R, opts: &ExplainOptions) -> io::Result<(scan::Scanner<'m>, input::ReadStats)> {
+fn scan_parallel<'m, R: Read>(
+    matcher: &'m Matcher,
+    reader: R,
+    opts: &ExplainOptions,
+) -> io::Result<(scan::Scanner<'m>, input::ReadStats)> {
     use std::sync::mpsc::sync_channel;
     struct Owned {
         data: Vec<u8>,
@@ -130,7 +149,12 @@ fn scan_parallel<'m, R: Read>(matcher: &'m Matcher, reader: R, opts: &ExplainOpt
                 workers.push(scope.spawn(move || {
                     let mut s = scan::Scanner::new(matcher, opts.now, opts.usage);
                     for p in rx {
-                        s.piece(&input::Piece { data: &p.data, first_line: p.first_line, window: p.window, whole: false });
+                        s.piece(&input::Piece {
+                            data: &p.data,
+                            first_line: p.first_line,
+                            window: p.window,
+                            whole: false,
+                        });
                     }
                     s
                 }));
@@ -145,10 +169,19 @@ fn scan_parallel<'m, R: Read>(matcher: &'m Matcher, reader: R, opts: &ExplainOpt
             if senders.is_empty() {
                 spawn(&mut senders);
                 // The first piece decides whether the input looks binary.
-                local.binary = memchr::memchr(0, &piece.data[..piece.data.len().min(8192)]).is_some();
+                local.binary =
+                    memchr::memchr(0, &piece.data[..piece.data.len().min(8192)]).is_some();
             }
-            let newlines = if piece.window { 0 } else { scan::count_newlines(piece.data) };
-            let owned = Owned { data: piece.data.to_vec(), first_line: piece.first_line, window: piece.window };
+            let newlines = if piece.window {
+                0
+            } else {
+                scan::count_newlines(piece.data)
+            };
+            let owned = Owned {
+                data: piece.data.to_vec(),
+                first_line: piece.first_line,
+                window: piece.window,
+            };
             let _ = senders[next % WORKERS].send(owned);
             next += 1;
             newlines
@@ -166,10 +199,20 @@ fn scan_parallel<'m, R: Read>(matcher: &'m Matcher, reader: R, opts: &ExplainOpt
 
 /// Explains pasted text (arguments). When nothing matches and the text looks like a rule id,
 /// the report names the closest ids.
-pub fn explain_text(book: &Rulebook, matcher: &Matcher, text: &str, opts: &ExplainOptions) -> ExplainReport {
-    let mut report = explain_reader(book, matcher, text.as_bytes(), opts).expect("reading from memory cannot fail");
+pub fn explain_text(
+    book: &Rulebook,
+    matcher: &Matcher,
+    text: &str,
+    opts: &ExplainOptions,
+) -> ExplainReport {
+    let mut report = explain_reader(book, matcher, text.as_bytes(), opts)
+        .expect("reading from memory cannot fail");
     if report.findings.is_empty() && looks_like_id(text) {
-        report.closest_ids = book.closest_ids(text.trim(), 3).into_iter().map(str::to_string).collect();
+        report.closest_ids = book
+            .closest_ids(text.trim(), 3)
+            .into_iter()
+            .map(str::to_string)
+            .collect();
     }
     report
 }
@@ -179,7 +222,12 @@ pub fn explain_rule(rule: &Rule, key: &str) -> ExplainReport {
     let mut f = Finding::from_rule(rule);
     f.matched = vec![key.trim().to_string()];
     ExplainReport {
-        input: InputSummary { source: "argument".into(), bytes: key.len() as u64, lines: 1, ..InputSummary::default() },
+        input: InputSummary {
+            source: "argument".into(),
+            bytes: key.len() as u64,
+            lines: 1,
+            ..InputSummary::default()
+        },
         lookup: Some(key.trim().to_string()),
         findings: vec![f],
         tokens: Vec::new(),
@@ -196,7 +244,8 @@ pub fn looks_like_id(text: &str) -> bool {
     t.contains('-')
         && t.len() <= 80
         && t.bytes().any(|b| b.is_ascii_alphabetic())
-        && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && t.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// Longest excerpt shown, in characters.
@@ -215,7 +264,9 @@ pub fn excerpt(line: &str, offset: usize) -> String {
     if chars.len() <= EXCERPT_MAX {
         return chars.into_iter().collect::<String>().trim().to_string();
     }
-    let start = centre.saturating_sub(EXCERPT_MAX / 3).min(chars.len() - EXCERPT_MAX);
+    let start = centre
+        .saturating_sub(EXCERPT_MAX / 3)
+        .min(chars.len() - EXCERPT_MAX);
     let end = start + EXCERPT_MAX;
     let mut s = String::new();
     if start > 0 {

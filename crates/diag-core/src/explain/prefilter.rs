@@ -47,7 +47,10 @@ impl Prefilter {
         let mut by_literal: BTreeMap<Vec<u8>, BTreeSet<Owner>> = BTreeMap::new();
         for (lit, owner) in literals {
             if !lit.is_empty() {
-                by_literal.entry(lit.as_bytes().to_ascii_lowercase()).or_default().insert(*owner);
+                by_literal
+                    .entry(lit.as_bytes().to_ascii_lowercase())
+                    .or_default()
+                    .insert(*owner);
             }
         }
         let mut slow = Vec::new();
@@ -55,7 +58,10 @@ impl Prefilter {
         for (i, p) in patterns.iter().enumerate() {
             match required_literals(p) {
                 Some(lits) => {
-                    for lit in lits.into_iter().chain(FOLD_LITERALS.iter().map(|f| f.as_bytes().to_vec())) {
+                    for lit in lits
+                        .into_iter()
+                        .chain(FOLD_LITERALS.iter().map(|f| f.as_bytes().to_vec()))
+                    {
                         by_literal.entry(lit).or_default().insert(Owner::Pattern(i));
                     }
                 }
@@ -66,16 +72,27 @@ impl Prefilter {
                 }
             }
         }
-        let (pats, owners): (Vec<Vec<u8>>, Vec<Vec<Owner>>) =
-            by_literal.into_iter().map(|(l, o)| (l, o.into_iter().collect())).unzip();
+        let (pats, owners): (Vec<Vec<u8>>, Vec<Vec<Owner>>) = by_literal
+            .into_iter()
+            .map(|(l, o)| (l, o.into_iter().collect()))
+            .unzip();
         let ac = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
             .kind(Some(AhoCorasickKind::DFA))
             .build(&pats)
-            .or_else(|_| AhoCorasickBuilder::new().ascii_case_insensitive(true).build(&pats))
+            .or_else(|_| {
+                AhoCorasickBuilder::new()
+                    .ascii_case_insensitive(true)
+                    .build(&pats)
+            })
             .expect("an automaton of plain literals always builds");
-        Prefilter { ac, owners, slow, confirm }
+        Prefilter {
+            ac,
+            owners,
+            slow,
+            confirm,
+        }
     }
 
     /// Whether `lower_line` (ASCII-lowercased) holds a literal of every set pattern `i` needs.
@@ -85,13 +102,18 @@ impl Prefilter {
             return true;
         }
         self.confirm.get(i).is_none_or(|sets| {
-            sets.iter().all(|set| set.iter().any(|lit| memchr::memmem::find(lower_line, lit).is_some()))
+            sets.iter().all(|set| {
+                set.iter()
+                    .any(|lit| memchr::memmem::find(lower_line, lit).is_some())
+            })
         })
     }
 
     /// The start of the first literal at or after `from`, if any.
     pub fn next_hit(&self, hay: &[u8], from: usize) -> Option<usize> {
-        self.ac.find(Input::new(hay).range(from..)).map(|m| m.start())
+        self.ac
+            .find(Input::new(hay).range(from..))
+            .map(|m| m.start())
     }
 
     /// Every owner whose literal occurs in `line` (sorted, deduplicated).
@@ -112,7 +134,10 @@ impl Prefilter {
 /// A set of lowercase literals one of which every match of `pattern` contains, or `None` when
 /// there is no such set worth using.
 pub fn required_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
-    let hir = regex_syntax::ParserBuilder::new().build().parse(pattern).ok()?;
+    let hir = regex_syntax::ParserBuilder::new()
+        .build()
+        .parse(pattern)
+        .ok()?;
     match req(&hir) {
         Req::Set { lits, .. } if quality(&lits) >= MIN_LITERAL => Some(lits.into_iter().collect()),
         _ => None,
@@ -122,7 +147,9 @@ pub fn required_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
 /// Every usable literal set a match of `pattern` needs, one per required part of its top-level
 /// concatenation (a match contains a literal of each set).
 pub fn required_sets(pattern: &str) -> Vec<Vec<Vec<u8>>> {
-    let Ok(hir) = regex_syntax::ParserBuilder::new().build().parse(pattern) else { return Vec::new() };
+    let Ok(hir) = regex_syntax::ParserBuilder::new().build().parse(pattern) else {
+        return Vec::new();
+    };
     let mut sets: Vec<BTreeSet<Vec<u8>>> = Vec::new();
     match hir.kind() {
         HirKind::Concat(items) => {
@@ -139,7 +166,9 @@ pub fn required_sets(pattern: &str) -> Vec<Vec<Vec<u8>>> {
                         sets.push(std::mem::replace(&mut run, BTreeSet::from([Vec::new()])));
                         sets.push(lits);
                     }
-                    Req::Any => sets.push(std::mem::replace(&mut run, BTreeSet::from([Vec::new()]))),
+                    Req::Any => {
+                        sets.push(std::mem::replace(&mut run, BTreeSet::from([Vec::new()])))
+                    }
                 }
             }
             sets.push(run);
@@ -150,7 +179,10 @@ pub fn required_sets(pattern: &str) -> Vec<Vec<Vec<u8>>> {
             }
         }
     }
-    sets.into_iter().filter(|s| quality(s) >= MIN_LITERAL).map(|s| s.into_iter().collect()).collect()
+    sets.into_iter()
+        .filter(|s| quality(s) >= MIN_LITERAL)
+        .map(|s| s.into_iter().collect())
+        .collect()
 }
 
 /// What every match of a sub-expression must contain: `exact` means the match *is* one of the
@@ -158,7 +190,10 @@ pub fn required_sets(pattern: &str) -> Vec<Vec<Vec<u8>>> {
 #[derive(Clone, Debug)]
 enum Req {
     Any,
-    Set { lits: BTreeSet<Vec<u8>>, exact: bool },
+    Set {
+        lits: BTreeSet<Vec<u8>>,
+        exact: bool,
+    },
 }
 
 fn exact(lits: BTreeSet<Vec<u8>>) -> Req {
@@ -213,7 +248,10 @@ fn req(h: &Hir) -> Req {
             if all.len() > MAX_SET {
                 return Req::Any;
             }
-            Req::Set { lits: all, exact: all_exact }
+            Req::Set {
+                lits: all,
+                exact: all_exact,
+            }
         }
         HirKind::Concat(items) => concat(items),
     }
@@ -330,26 +368,43 @@ mod tests {
     use super::*;
 
     fn lits(p: &str) -> Vec<String> {
-        required_literals(p).unwrap_or_default().into_iter().map(|l| String::from_utf8_lossy(&l).into_owned()).collect()
+        required_literals(p)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|l| String::from_utf8_lossy(&l).into_owned())
+            .collect()
     }
 
     #[test]
     fn case_insensitive_phrases_become_one_lowercase_literal() {
         let l = lits("(?i)SmtpClientAuthentication is disabled for the Tenant");
-        assert_eq!(l, vec!["smtpclientauthentication is disabled for the tenant"]);
+        assert_eq!(
+            l,
+            vec!["smtpclientauthentication is disabled for the tenant"]
+        );
     }
 
     #[test]
     fn the_longest_required_part_is_chosen() {
-        assert_eq!(lits(r"(?i)\b5\.7\.3\b.*Authentication unsuccessful"), vec!["authentication unsuccessful"]);
+        assert_eq!(
+            lits(r"(?i)\b5\.7\.3\b.*Authentication unsuccessful"),
+            vec!["authentication unsuccessful"]
+        );
         assert_eq!(lits(r"\b4\.7\.[56][0-9]{2}\b"), vec!["4.7.5", "4.7.6"]);
-        let aud = lits(r#"(?i)"aud"\s*:\s*"(https://graph\.microsoft\.(com|us)/?|00000003-0000-0000-c000-000000000000)""#);
-        assert!(aud.contains(&"https://graph.microsoft.com".to_string()), "{aud:?}");
+        let aud = lits(
+            r#"(?i)"aud"\s*:\s*"(https://graph\.microsoft\.(com|us)/?|00000003-0000-0000-c000-000000000000)""#,
+        );
+        assert!(
+            aud.contains(&"https://graph.microsoft.com".to_string()),
+            "{aud:?}"
+        );
     }
 
     #[test]
     fn every_required_part_is_kept_for_confirmation() {
-        let sets = required_sets(r"(?i)\b504[ -]5\.7\.4\b.*(mail\.protection\.outlook\.com|eop-[a-z0-9]+\.prod\.protection\.outlook\.com)");
+        let sets = required_sets(
+            r"(?i)\b504[ -]5\.7\.4\b.*(mail\.protection\.outlook\.com|eop-[a-z0-9]+\.prod\.protection\.outlook\.com)",
+        );
         assert_eq!(sets.len(), 2, "{sets:?}");
         assert!(sets[0].contains(&b"504 5.7.4".to_vec()));
     }
@@ -366,16 +421,32 @@ mod tests {
     fn every_match_contains_a_literal() {
         // A small oracle over hand-picked patterns and texts that match them.
         let cases = [
-            (r"(?i)wrong[ _]version[ _]number", "SSL: WRONG_VERSION_NUMBER"),
-            (r"(?i)One or more of the addresses (are|is) invalid", "one or more of the addresses is invalid"),
-            (r"(?i)\bTenant '?[^'\s]+'? not found", "Tenant 'x.com' not found"),
-            (r"(?i)locked by your organi[sz]ation.s security defaults policy", "locked by your organization's security defaults policy"),
+            (
+                r"(?i)wrong[ _]version[ _]number",
+                "SSL: WRONG_VERSION_NUMBER",
+            ),
+            (
+                r"(?i)One or more of the addresses (are|is) invalid",
+                "one or more of the addresses is invalid",
+            ),
+            (
+                r"(?i)\bTenant '?[^'\s]+'? not found",
+                "Tenant 'x.com' not found",
+            ),
+            (
+                r"(?i)locked by your organi[sz]ation.s security defaults policy",
+                "locked by your organization's security defaults policy",
+            ),
         ];
         for (p, text) in cases {
             assert!(regex::Regex::new(p).expect("regex").is_match(text));
             let l = required_literals(p).expect("literals");
             let lower = text.to_ascii_lowercase();
-            assert!(l.iter().any(|x| lower.contains(std::str::from_utf8(x).expect("utf8"))), "{p}: {l:?}");
+            assert!(
+                l.iter()
+                    .any(|x| lower.contains(std::str::from_utf8(x).expect("utf8"))),
+                "{p}: {l:?}"
+            );
         }
     }
 }

@@ -60,7 +60,9 @@ fn subsumed(rule: usize, hits: &[Hit]) -> bool {
         hits.iter().any(|o| {
             o.rule != rule
                 && o.key.as_ref() == Some(key)
-                && hits.iter().any(|p| p.rule == o.rule && p.kind == HitKind::Pattern)
+                && hits
+                    .iter()
+                    .any(|p| p.rule == o.rule && p.kind == HitKind::Pattern)
         })
     })
 }
@@ -113,10 +115,15 @@ impl Ranker {
                 t.excerpt = excerpt(text, offset);
             }
             if new_line && t.samples.len() < SAMPLE_CAP {
-                t.samples.push(Sample { line: line_no, excerpt: excerpt(text, offset) });
+                t.samples.push(Sample {
+                    line: line_no,
+                    excerpt: excerpt(text, offset),
+                });
             }
             for h in mine {
-                if t.matched.len() < MATCHED_CAP && !t.matched.iter().any(|m| m.eq_ignore_ascii_case(&h.label)) {
+                if t.matched.len() < MATCHED_CAP
+                    && !t.matched.iter().any(|m| m.eq_ignore_ascii_case(&h.label))
+                {
                     t.matched.push(h.label.clone());
                 }
             }
@@ -149,7 +156,9 @@ impl Ranker {
             t.line_count = if capped { sum } else { t.lines.len() as u64 };
             t.lines.truncate(LINE_CAP);
             for m in o.matched {
-                if t.matched.len() < MATCHED_CAP && !t.matched.iter().any(|x| x.eq_ignore_ascii_case(&m)) {
+                if t.matched.len() < MATCHED_CAP
+                    && !t.matched.iter().any(|x| x.eq_ignore_ascii_case(&m))
+                {
                     t.matched.push(m);
                 }
             }
@@ -186,12 +195,23 @@ mod tests {
     use super::*;
 
     fn hit(rule: usize, kind: HitKind, score: u8) -> Hit {
-        Hit { rule, kind, score, label: format!("{kind:?}{score}"), offset: 0, key: None }
+        Hit {
+            rule,
+            kind,
+            score,
+            label: format!("{kind:?}{score}"),
+            offset: 0,
+            key: None,
+        }
     }
 
     #[test]
     fn the_best_hit_of_a_line_counts() {
-        let (a, b, c) = (hit(0, HitKind::Pattern, 4), hit(0, HitKind::Code, 2), hit(0, HitKind::Code, 3));
+        let (a, b, c) = (
+            hit(0, HitKind::Pattern, 4),
+            hit(0, HitKind::Code, 2),
+            hit(0, HitKind::Code, 3),
+        );
         assert_eq!(line_score(&[&a, &b, &c]), 4);
         assert_eq!(line_score(&[&b, &c]), 3);
     }
@@ -199,7 +219,16 @@ mod tests {
     #[test]
     fn ranking_is_score_then_rank_then_lines_then_id() {
         let mut r = Ranker::default();
-        r.add_line(1, "x", &[hit(0, HitKind::Code, 2), hit(1, HitKind::Code, 2), hit(2, HitKind::Code, 2), hit(3, HitKind::Pattern, 4)]);
+        r.add_line(
+            1,
+            "x",
+            &[
+                hit(0, HitKind::Code, 2),
+                hit(1, HitKind::Code, 2),
+                hit(2, HitKind::Code, 2),
+                hit(3, HitKind::Pattern, 4),
+            ],
+        );
         r.add_line(2, "y", &[hit(2, HitKind::Code, 2)]);
         let ranks = |i: usize| match i {
             0 => (0, "b".to_string()),
@@ -213,10 +242,21 @@ mod tests {
 
     #[test]
     fn a_pattern_settles_a_shared_code() {
-        let code = |rule| Hit { key: Some("Enhanced:5.7.139".into()), ..hit(rule, HitKind::Code, 2) };
+        let code = |rule| Hit {
+            key: Some("Enhanced:5.7.139".into()),
+            ..hit(rule, HitKind::Code, 2)
+        };
         let mut r = Ranker::default();
-        r.add_line(1, "x", &[code(0), code(1), hit(1, HitKind::Pattern, 4), code(2)]);
-        let rules: Vec<usize> = r.finish(|i| (0, i.to_string())).into_iter().map(|(i, _)| i).collect();
+        r.add_line(
+            1,
+            "x",
+            &[code(0), code(1), hit(1, HitKind::Pattern, 4), code(2)],
+        );
+        let rules: Vec<usize> = r
+            .finish(|i| (0, i.to_string()))
+            .into_iter()
+            .map(|(i, _)| i)
+            .collect();
         assert_eq!(rules, vec![1]);
         // Without a pattern to settle it, every rule with the code stays.
         let mut r = Ranker::default();

@@ -63,7 +63,10 @@ impl<'m> Scanner<'m> {
     /// Scans one piece; returns the number of newlines in it.
     pub fn piece(&mut self, p: &Piece) -> u64 {
         let data = p.data;
-        if p.first_line == 1 && !self.binary && memchr::memchr(0, &data[..data.len().min(8192)]).is_some() {
+        if p.first_line == 1
+            && !self.binary
+            && memchr::memchr(0, &data[..data.len().min(8192)]).is_some()
+        {
             self.binary = true;
         }
         self.collect_slow(data);
@@ -77,7 +80,9 @@ impl<'m> Scanner<'m> {
                 slow_i += 1;
             }
             let slow = self.slow_lines.get(slow_i).map(|s| s.0);
-            let Some(hit) = [ac, slow].into_iter().flatten().min() else { break };
+            let Some(hit) = [ac, slow].into_iter().flatten().min() else {
+                break;
+            };
             let ls = memchr::memrchr(b'\n', &data[pos..hit]).map_or(pos, |i| pos + i + 1);
             let le = memchr::memchr(b'\n', &data[hit..]).map_or(data.len(), |i| hit + i);
             line_no += count_newlines(&data[counted..ls]);
@@ -111,7 +116,8 @@ impl<'m> Scanner<'m> {
         self.lower.clear();
         self.lower.extend(line.iter().map(u8::to_ascii_lowercase));
         let (pf, lower) = (&self.m.prefilter, &self.lower);
-        self.owners.retain(|o| !matches!(o, Owner::Pattern(i) if !pf.confirmed(*i, lower)));
+        self.owners
+            .retain(|o| !matches!(o, Owner::Pattern(i) if !pf.confirmed(*i, lower)));
     }
 
     /// Lines matched by patterns that have no literal for the prefilter: (line start, pattern).
@@ -121,7 +127,8 @@ impl<'m> Scanner<'m> {
             let mut at = 0;
             while let Some(found) = re.find_at(data, at) {
                 let ls = memchr::memrchr(b'\n', &data[..found.start()]).map_or(0, |i| i + 1);
-                let le = memchr::memchr(b'\n', &data[found.start()..]).map_or(data.len(), |i| found.start() + i);
+                let le = memchr::memchr(b'\n', &data[found.start()..])
+                    .map_or(data.len(), |i| found.start() + i);
                 self.slow_lines.push((ls, *idx));
                 at = le + 1;
                 if at > data.len() {
@@ -147,7 +154,11 @@ impl<'m> Scanner<'m> {
             self.last_candidate = Some(line_no);
         }
         let owners = std::mem::take(&mut self.owners);
-        let toks = if owners.contains(&Owner::Codes) { tokens::scan(&text) } else { Vec::new() };
+        let toks = if owners.contains(&Owner::Codes) {
+            tokens::scan(&text)
+        } else {
+            Vec::new()
+        };
         let mut hits = Vec::new();
         self.m.code_hits(&toks, &mut hits);
         self.m.pattern_hits(&text, Some(&owners), &mut hits);
@@ -170,7 +181,15 @@ impl<'m> Scanner<'m> {
         }
     }
 
-    fn jwts(&mut self, text: &str, data: &[u8], ls: usize, le: usize, line_no: u64, hits: &mut Vec<Hit>) {
+    fn jwts(
+        &mut self,
+        text: &str,
+        data: &[u8],
+        ls: usize,
+        le: usize,
+        line_no: u64,
+        hits: &mut Vec<Hit>,
+    ) {
         for range in crate::jwt::find_tokens(text) {
             let token = &text[range.clone()];
             let usage = self.usage.or_else(|| readers::usage_near(data, ls, le));
@@ -181,17 +200,39 @@ impl<'m> Scanner<'m> {
     fn xoauth2(&mut self, text: &str, line_no: u64, hits: &mut Vec<Hit>) {
         for blob in xoauth2::find(text) {
             if let Some(why) = blob.malformed {
-                self.reader_hit("smtp-xoauth2-malformed", format!("XOAUTH2 blob: {why}"), blob.offset, hits);
+                self.reader_hit(
+                    "smtp-xoauth2-malformed",
+                    format!("XOAUTH2 blob: {why}"),
+                    blob.offset,
+                    hits,
+                );
             }
             if let Some(token) = &blob.token {
                 // An XOAUTH2 blob is SMTP by definition, whatever the caller guessed.
-                self.judge(token, line_no, "xoauth2", Some(Intended::Smtp), blob.user.as_deref(), blob.offset, hits);
+                self.judge(
+                    token,
+                    line_no,
+                    "xoauth2",
+                    Some(Intended::Smtp),
+                    blob.user.as_deref(),
+                    blob.offset,
+                    hits,
+                );
             }
         }
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn judge(&mut self, token: &str, line_no: u64, found_in: &str, usage: Option<Intended>, user: Option<&str>, offset: usize, hits: &mut Vec<Hit>) {
+    fn judge(
+        &mut self,
+        token: &str,
+        line_no: u64,
+        found_in: &str,
+        usage: Option<Intended>,
+        user: Option<&str>,
+        offset: usize,
+        hits: &mut Vec<Hit>,
+    ) {
         let mut h = DefaultHasher::new();
         (token, user).hash(&mut h);
         if !self.seen_tokens.insert(h.finish()) {
@@ -208,17 +249,42 @@ impl<'m> Scanner<'m> {
 
     fn reader_hit(&self, rule_id: &str, label: String, offset: usize, hits: &mut Vec<Hit>) {
         if let Some(rule) = self.m.rule_index(rule_id) {
-            hits.push(Hit { rule, kind: HitKind::Reader, score: STRUCTURED, label, offset, key: None });
+            hits.push(Hit {
+                rule,
+                kind: HitKind::Reader,
+                score: STRUCTURED,
+                label,
+                offset,
+                key: None,
+            });
         }
     }
 
-    fn json_facts(&mut self, value: &serde_json::Value, line_no: u64, offset: usize, hits: &mut Vec<Hit>) {
+    fn json_facts(
+        &mut self,
+        value: &serde_json::Value,
+        line_no: u64,
+        offset: usize,
+        hits: &mut Vec<Hit>,
+    ) {
         let facts = json::facts(value);
         for code in &facts.codes {
-            let token = Token { kind: code.kind, text: code.text.clone(), start: offset, reply: None };
+            let token = Token {
+                kind: code.kind,
+                text: code.text.clone(),
+                start: offset,
+                reply: None,
+            };
             for (rule, _, _) in self.m.code_matches(&token) {
                 let key = Some(super::matcher::code_key(code.kind, &code.text));
-                hits.push(Hit { rule, kind: HitKind::Reader, score: STRUCTURED, label: format!("{}: {}", code.key, code.label), offset, key });
+                hits.push(Hit {
+                    rule,
+                    kind: HitKind::Reader,
+                    score: STRUCTURED,
+                    label: format!("{}: {}", code.key, code.label),
+                    offset,
+                    key,
+                });
             }
         }
         if !hits.is_empty() {
@@ -230,7 +296,12 @@ impl<'m> Scanner<'m> {
 
     fn push_evidence(&mut self, key: String, value: String, line: u64) {
         let value = crate::redact::redact(&value).into_owned();
-        if self.evidence.len() < EVIDENCE_CAP && !self.evidence.iter().any(|e| e.key == key && e.value == value) {
+        if self.evidence.len() < EVIDENCE_CAP
+            && !self
+                .evidence
+                .iter()
+                .any(|e| e.key == key && e.value == value)
+        {
             self.evidence.push(Evidence { key, value, line });
         }
     }
@@ -238,12 +309,19 @@ impl<'m> Scanner<'m> {
     /// `Trace ID: ...`, `Correlation ID: ...`, `Timestamp: ...` in prose (AADSTS descriptions).
     fn text_evidence(&mut self, text: &str, line_no: u64) {
         for key in ["Trace ID", "Correlation ID", "Timestamp"] {
-            let Some(at) = tokens::find_ci(text.as_bytes(), key.to_ascii_lowercase().as_bytes()) else { continue };
+            let Some(at) = tokens::find_ci(text.as_bytes(), key.to_ascii_lowercase().as_bytes())
+            else {
+                continue;
+            };
             let rest = text[at + key.len()..].trim_start_matches([':', ' ', '"']);
             let id_char = |c: char| c.is_ascii_hexdigit() || c == '-';
-            let time_char = |c: char| c.is_ascii_digit() || matches!(c, '-' | ':' | ' ' | 'T' | 'Z' | '.');
+            let time_char =
+                |c: char| c.is_ascii_digit() || matches!(c, '-' | ':' | ' ' | 'T' | 'Z' | '.');
             let value: String = if key == "Timestamp" {
-                rest.chars().take_while(|&c| time_char(c)).take(30).collect()
+                rest.chars()
+                    .take_while(|&c| time_char(c))
+                    .take(30)
+                    .collect()
             } else {
                 rest.chars().take_while(|&c| id_char(c)).take(40).collect()
             };
@@ -262,8 +340,14 @@ impl<'m> Scanner<'m> {
                 TokenKind::Enhanced => t.text.starts_with('4') || t.text.starts_with('5'),
                 _ => false,
             };
-            let known = hits.iter().any(|h| h.kind == HitKind::Code && h.offset == t.start);
-            if interesting && !known && self.m.code_matches(t).is_empty() && self.unrecognised.len() < UNRECOGNISED_CAP {
+            let known = hits
+                .iter()
+                .any(|h| h.kind == HitKind::Code && h.offset == t.start);
+            if interesting
+                && !known
+                && self.m.code_matches(t).is_empty()
+                && self.unrecognised.len() < UNRECOGNISED_CAP
+            {
                 self.unrecognised.insert(t.text.to_ascii_uppercase());
             }
         }
@@ -276,7 +360,9 @@ impl<'m> Scanner<'m> {
         let trimmed = text.trim_start();
         if trimmed.starts_with('{') || trimmed.starts_with('[') {
             if let Err(e) = serde_json::from_str::<serde_json::Value>(trimmed.trim_end()) {
-                self.notes.push(format!("the input starts like JSON but is not valid JSON ({e}); it was read as text"));
+                self.notes.push(format!(
+                    "the input starts like JSON but is not valid JSON ({e}); it was read as text"
+                ));
             }
         }
         let mut attempts = 0;
@@ -290,8 +376,11 @@ impl<'m> Scanner<'m> {
             }
             attempts += 1;
             let pos = start + indent;
-            let mut stream = serde_json::Deserializer::from_str(&text[pos..]).into_iter::<serde_json::Value>();
-            let Some(Ok(value)) = stream.next() else { continue };
+            let mut stream =
+                serde_json::Deserializer::from_str(&text[pos..]).into_iter::<serde_json::Value>();
+            let Some(Ok(value)) = stream.next() else {
+                continue;
+            };
             let body = &text[pos..pos + stream.byte_offset()];
             if !body.contains('\n') {
                 continue; // one line: the line scan has read it
@@ -301,7 +390,12 @@ impl<'m> Scanner<'m> {
             for code in facts.codes {
                 let at = body.find(&format!("\"{}\"", code.key)).unwrap_or(0);
                 let line_no = first_line + idx as u64 + body[..at].matches('\n').count() as u64;
-                let token = Token { kind: code.kind, text: code.text.clone(), start: 0, reply: None };
+                let token = Token {
+                    kind: code.kind,
+                    text: code.text.clone(),
+                    start: 0,
+                    reply: None,
+                };
                 let label = format!("{}: {}", code.key, code.label);
                 let hits: Vec<Hit> = self
                     .m

@@ -40,7 +40,16 @@ pub struct Token {
 const ERROR_WORDS: &[&[u8]] = &[b"error", b"err", b"code", b"fault", b"failure", b"failed"];
 
 /// Text right before a bare reply code that says an SMTP reply starts there (lowercase).
-const REPLY_STARTS: &[&[u8]] = &[b"s:", b"<<<", b"<-", b"<--", b"said:", b"reply:", b"replied:", b"response:"];
+const REPLY_STARTS: &[&[u8]] = &[
+    b"s:",
+    b"<<<",
+    b"<-",
+    b"<--",
+    b"said:",
+    b"reply:",
+    b"replied:",
+    b"response:",
+];
 
 fn is_word_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
@@ -66,7 +75,12 @@ pub fn scan(line: &str) -> Vec<Token> {
             continue;
         }
         if let Some(len) = guid_at(bytes, i) {
-            out.push(Token { kind: TokenKind::Guid, text: lower(&bytes[i..i + len]), start: i, reply: None });
+            out.push(Token {
+                kind: TokenKind::Guid,
+                text: lower(&bytes[i..i + len]),
+                start: i,
+                reply: None,
+            });
             i += len;
             continue;
         }
@@ -85,7 +99,10 @@ fn lower(b: &[u8]) -> String {
 }
 
 fn digits(bytes: &[u8], from: usize) -> usize {
-    bytes[from..].iter().take_while(|b| b.is_ascii_digit()).count()
+    bytes[from..]
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .count()
 }
 
 /// `AADSTS<digits>` anywhere, whatever stands before it.
@@ -95,8 +112,16 @@ fn scan_aadsts(bytes: &[u8], out: &mut Vec<Token>) {
         let start = at + off;
         let n = digits(bytes, start + 6);
         if (1..=9).contains(&n) {
-            let text = format!("aadsts{}", String::from_utf8_lossy(&bytes[start + 6..start + 6 + n]));
-            out.push(Token { kind: TokenKind::Aadsts, text, start, reply: None });
+            let text = format!(
+                "aadsts{}",
+                String::from_utf8_lossy(&bytes[start + 6..start + 6 + n])
+            );
+            out.push(Token {
+                kind: TokenKind::Aadsts,
+                text,
+                start,
+                reply: None,
+            });
         }
         at = start + 6;
     }
@@ -109,7 +134,9 @@ fn scan_error_codes(bytes: &[u8], out: &mut Vec<Token>) {
         let start = at + off;
         let mut i = start + b"error_codes".len();
         // `"error_codes": [`, `error_codes=[`, `'error_codes' => [`
-        while i < bytes.len() && matches!(bytes[i], b'"' | b'\'' | b' ' | b'\t' | b':' | b'=' | b'>') {
+        while i < bytes.len()
+            && matches!(bytes[i], b'"' | b'\'' | b' ' | b'\t' | b':' | b'=' | b'>')
+        {
             i += 1;
         }
         if i < bytes.len() && bytes[i] == b'[' {
@@ -123,7 +150,12 @@ fn scan_error_codes(bytes: &[u8], out: &mut Vec<Token>) {
                     break;
                 }
                 let text = format!("aadsts{}", String::from_utf8_lossy(&bytes[i..i + n]));
-                out.push(Token { kind: TokenKind::Aadsts, text, start: i, reply: None });
+                out.push(Token {
+                    kind: TokenKind::Aadsts,
+                    text,
+                    start: i,
+                    reply: None,
+                });
                 i += n;
             }
         }
@@ -199,35 +231,69 @@ fn enhanced_at(bytes: &[u8], i: usize) -> Option<usize> {
 fn scan_number(bytes: &[u8], i: usize, out: &mut Vec<Token>) -> usize {
     if let Some(len) = enhanced_at(bytes, i) {
         // The reply code, if any, was pushed just before and told us it owns this one.
-        let reply = out.last().filter(|t| t.kind == TokenKind::Reply && reply_reaches(bytes, t.start, i)).and_then(|t| t.text.parse().ok());
-        out.push(Token { kind: TokenKind::Enhanced, text: lower(&bytes[i..i + len]), start: i, reply });
+        let reply = out
+            .last()
+            .filter(|t| t.kind == TokenKind::Reply && reply_reaches(bytes, t.start, i))
+            .and_then(|t| t.text.parse().ok());
+        out.push(Token {
+            kind: TokenKind::Enhanced,
+            text: lower(&bytes[i..i + len]),
+            start: i,
+            reply,
+        });
         return i + len;
     }
     let n = digits(bytes, i);
     let end = i + n;
-    if bytes.get(end).is_some_and(|&b| b.is_ascii_alphabetic() || b == b'_') {
+    if bytes
+        .get(end)
+        .is_some_and(|&b| b.is_ascii_alphabetic() || b == b'_')
+    {
         // `365days`, `4d2f...`: part of a word, skip it whole.
-        return end + bytes[end..].iter().take_while(|&&b| is_word_byte(b)).count();
+        return end
+            + bytes[end..]
+                .iter()
+                .take_while(|&&b| is_word_byte(b))
+                .count();
     }
     if n == 3 {
         // NNN-NNN device code, not part of a longer dashed number.
         if bytes.get(end) == Some(&b'-') && digits(bytes, end + 1) == 3 {
             let after = end + 4;
-            let longer = bytes.get(after).is_some_and(|&b| b.is_ascii_digit() || b == b'-' && bytes.get(after + 1).is_some_and(u8::is_ascii_digit));
+            let longer = bytes.get(after).is_some_and(|&b| {
+                b.is_ascii_digit()
+                    || b == b'-' && bytes.get(after + 1).is_some_and(u8::is_ascii_digit)
+            });
             if !longer {
-                out.push(Token { kind: TokenKind::DeviceCode, text: lower(&bytes[i..after]), start: i, reply: None });
+                out.push(Token {
+                    kind: TokenKind::DeviceCode,
+                    text: lower(&bytes[i..after]),
+                    start: i,
+                    reply: None,
+                });
                 return after;
             }
         }
         if matches!(bytes[i], b'2'..=b'5') && bytes.get(end) != Some(&b'.') {
             let before_enhanced = enhanced_after_reply(bytes, end).is_some();
-            let at_reply_start = matches!(bytes.get(end), None | Some(b' ' | b'-' | b'\t' | b'\r')) && reply_start_before(bytes, i);
+            let at_reply_start = matches!(bytes.get(end), None | Some(b' ' | b'-' | b'\t' | b'\r'))
+                && reply_start_before(bytes, i);
             if before_enhanced || at_reply_start {
-                out.push(Token { kind: TokenKind::Reply, text: lower(&bytes[i..end]), start: i, reply: None });
+                out.push(Token {
+                    kind: TokenKind::Reply,
+                    text: lower(&bytes[i..end]),
+                    start: i,
+                    reply: None,
+                });
             }
         }
     } else if (4..=5).contains(&n) && bytes.get(end) != Some(&b'.') && error_word_before(bytes, i) {
-        out.push(Token { kind: TokenKind::DeviceNumber, text: lower(&bytes[i..end]), start: i, reply: None });
+        out.push(Token {
+            kind: TokenKind::DeviceNumber,
+            text: lower(&bytes[i..end]),
+            start: i,
+            reply: None,
+        });
     }
     end
 }
@@ -236,7 +302,13 @@ fn scan_number(bytes: &[u8], i: usize, out: &mut Vec<Token>) -> usize {
 /// lettre's `permanent error (535): 5.7.3`, `"535", "5.7.3"`.
 fn enhanced_after_reply(bytes: &[u8], mut i: usize) -> Option<usize> {
     let start = i;
-    while i < bytes.len() && i - start < 5 && matches!(bytes[i], b' ' | b'\t' | b'-' | b')' | b':' | b'"' | b'\'' | b',') {
+    while i < bytes.len()
+        && i - start < 5
+        && matches!(
+            bytes[i],
+            b' ' | b'\t' | b'-' | b')' | b':' | b'"' | b'\'' | b','
+        )
+    {
         i += 1;
     }
     if i == start {
@@ -253,7 +325,10 @@ fn reply_reaches(bytes: &[u8], reply_start: usize, enhanced_start: usize) -> boo
 /// `<<<`, `said:` and the like.
 fn reply_start_before(bytes: &[u8], i: usize) -> bool {
     let head = &bytes[..i];
-    let trimmed_len = head.iter().rposition(|b| !matches!(b, b' ' | b'\t')).map_or(0, |p| p + 1);
+    let trimmed_len = head
+        .iter()
+        .rposition(|b| !matches!(b, b' ' | b'\t'))
+        .map_or(0, |p| p + 1);
     if trimmed_len == 0 {
         return true;
     }
@@ -268,10 +343,19 @@ fn reply_start_before(bytes: &[u8], i: usize) -> bool {
 /// Whether one of `ERROR_WORDS` ends just before `i` (separators ` :=#(` and quotes allowed).
 fn error_word_before(bytes: &[u8], i: usize) -> bool {
     let mut j = i;
-    while j > 0 && i - j < 4 && matches!(bytes[j - 1], b' ' | b':' | b'=' | b'#' | b'(' | b'"' | b'\'') {
+    while j > 0
+        && i - j < 4
+        && matches!(
+            bytes[j - 1],
+            b' ' | b':' | b'=' | b'#' | b'(' | b'"' | b'\''
+        )
+    {
         j -= 1;
     }
-    let word_start = bytes[..j].iter().rposition(|&b| !b.is_ascii_alphabetic()).map_or(0, |p| p + 1);
+    let word_start = bytes[..j]
+        .iter()
+        .rposition(|&b| !b.is_ascii_alphabetic())
+        .map_or(0, |p| p + 1);
     let word = &bytes[word_start..j];
     ERROR_WORDS.iter().any(|w| word.eq_ignore_ascii_case(w))
 }
@@ -285,7 +369,10 @@ fn scan_word(bytes: &[u8], i: usize, out: &mut Vec<Token>) -> usize {
             end += 1;
         }
         push_word(bytes, part_start, end, out);
-        let dotted = bytes.get(end) == Some(&b'.') && bytes.get(end + 1).is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_');
+        let dotted = bytes.get(end) == Some(&b'.')
+            && bytes
+                .get(end + 1)
+                .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_');
         if !dotted {
             break;
         }
@@ -300,7 +387,12 @@ fn scan_word(bytes: &[u8], i: usize, out: &mut Vec<Token>) -> usize {
 
 fn push_word(bytes: &[u8], start: usize, end: usize, out: &mut Vec<Token>) {
     if end > start && end - start <= 128 {
-        out.push(Token { kind: TokenKind::Word, text: lower(&bytes[start..end]), start, reply: None });
+        out.push(Token {
+            kind: TokenKind::Word,
+            text: lower(&bytes[start..end]),
+            start,
+            reply: None,
+        });
     }
 }
 
@@ -311,7 +403,13 @@ pub enum CodeEntry {
     Exact(TokenKind, String),
     /// An enhanced status, its detail optionally a range (`5.7.606-649`), optionally qualified by
     /// the reply code (`535 5.7.3`).
-    Enhanced { reply: Option<u16>, prefix: String, detail_lo: u16, detail_hi: u16, detail_text: Option<String> },
+    Enhanced {
+        reply: Option<u16>,
+        prefix: String,
+        detail_lo: u16,
+        detail_hi: u16,
+        detail_text: Option<String>,
+    },
 }
 
 impl CodeEntry {
@@ -323,16 +421,35 @@ impl CodeEntry {
             return None;
         }
         if let Some((reply, rest)) = code.split_once(' ') {
-            let reply: u16 = reply.parse().ok().filter(|r| (200..600).contains(r) && reply.len() == 3)?;
+            let reply: u16 = reply
+                .parse()
+                .ok()
+                .filter(|r| (200..600).contains(r) && reply.len() == 3)?;
             return match CodeEntry::parse(rest.trim())? {
-                CodeEntry::Enhanced { reply: None, prefix, detail_lo, detail_hi, detail_text } => {
-                    Some(CodeEntry::Enhanced { reply: Some(reply), prefix, detail_lo, detail_hi, detail_text })
-                }
+                CodeEntry::Enhanced {
+                    reply: None,
+                    prefix,
+                    detail_lo,
+                    detail_hi,
+                    detail_text,
+                } => Some(CodeEntry::Enhanced {
+                    reply: Some(reply),
+                    prefix,
+                    detail_lo,
+                    detail_hi,
+                    detail_text,
+                }),
                 _ => None,
             };
         }
-        if code.len() > 6 && code[..6].eq_ignore_ascii_case("aadsts") && code[6..].bytes().all(|c| c.is_ascii_digit()) {
-            return Some(CodeEntry::Exact(TokenKind::Aadsts, code.to_ascii_lowercase()));
+        if code.len() > 6
+            && code[..6].eq_ignore_ascii_case("aadsts")
+            && code[6..].bytes().all(|c| c.is_ascii_digit())
+        {
+            return Some(CodeEntry::Exact(
+                TokenKind::Aadsts,
+                code.to_ascii_lowercase(),
+            ));
         }
         if guid_at(b, 0) == Some(b.len()) {
             return Some(CodeEntry::Exact(TokenKind::Guid, code.to_ascii_lowercase()));
@@ -342,7 +459,9 @@ impl CodeEntry {
         }
         if b.iter().all(u8::is_ascii_digit) {
             return match b.len() {
-                3 if matches!(b[0], b'2'..=b'5') => Some(CodeEntry::Exact(TokenKind::Reply, code.to_string())),
+                3 if matches!(b[0], b'2'..=b'5') => {
+                    Some(CodeEntry::Exact(TokenKind::Reply, code.to_string()))
+                }
                 4 | 5 => Some(CodeEntry::Exact(TokenKind::DeviceNumber, code.to_string())),
                 _ => None,
             };
@@ -354,7 +473,11 @@ impl CodeEntry {
             && b.iter().all(|&c| is_word_byte(c) || c == b'.')
             && !code.ends_with('.')
             && !code.contains("..")
-            && code.split('.').all(|p| p.as_bytes().first().is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_'));
+            && code.split('.').all(|p| {
+                p.as_bytes()
+                    .first()
+                    .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_')
+            });
         word_like.then(|| CodeEntry::Exact(TokenKind::Word, code.to_ascii_lowercase()))
     }
 
@@ -363,11 +486,24 @@ impl CodeEntry {
         match self {
             CodeEntry::Exact(TokenKind::Aadsts, _) => "aadsts".to_string(),
             CodeEntry::Exact(_, text) => text.clone(),
-            CodeEntry::Enhanced { prefix, detail_text: Some(d), .. } => format!("{prefix}{d}"),
-            CodeEntry::Enhanced { prefix, detail_lo, detail_hi, .. } => {
+            CodeEntry::Enhanced {
+                prefix,
+                detail_text: Some(d),
+                ..
+            } => format!("{prefix}{d}"),
+            CodeEntry::Enhanced {
+                prefix,
+                detail_lo,
+                detail_hi,
+                ..
+            } => {
                 let (lo, hi) = (detail_lo.to_string(), detail_hi.to_string());
                 let common: String = if lo.len() == hi.len() {
-                    lo.chars().zip(hi.chars()).take_while(|(a, b)| a == b).map(|(a, _)| a).collect()
+                    lo.chars()
+                        .zip(hi.chars())
+                        .take_while(|(a, b)| a == b)
+                        .map(|(a, _)| a)
+                        .collect()
                 } else {
                     String::new()
                 };
@@ -380,8 +516,16 @@ impl CodeEntry {
     /// reply code is on the line too); `None` when it does not match.
     pub fn score(&self, token: &Token) -> Option<u8> {
         match self {
-            CodeEntry::Exact(kind, text) => (token.kind == *kind && token.text == *text).then_some(super::rank::CODE),
-            CodeEntry::Enhanced { reply, prefix, detail_lo, detail_hi, .. } => {
+            CodeEntry::Exact(kind, text) => {
+                (token.kind == *kind && token.text == *text).then_some(super::rank::CODE)
+            }
+            CodeEntry::Enhanced {
+                reply,
+                prefix,
+                detail_lo,
+                detail_hi,
+                ..
+            } => {
                 if token.kind != TokenKind::Enhanced {
                     return None;
                 }
@@ -396,7 +540,9 @@ impl CodeEntry {
                 }
                 match (reply, token.reply) {
                     (None, _) | (Some(_), None) => Some(super::rank::CODE),
-                    (Some(want), Some(got)) if *want == got => Some(super::rank::CODE + super::rank::REPLY_BONUS),
+                    (Some(want), Some(got)) if *want == got => {
+                        Some(super::rank::CODE + super::rank::REPLY_BONUS)
+                    }
                     (Some(_), Some(_)) => None,
                 }
             }
@@ -419,10 +565,25 @@ fn parse_enhanced_entry(code: &str) -> Option<CodeEntry> {
     let detail_text = &base[last_dot + 1..];
     let lo: u16 = detail_text.parse().ok()?;
     match range_hi {
-        None => Some(CodeEntry::Enhanced { reply: None, prefix, detail_lo: lo, detail_hi: lo, detail_text: Some(detail_text.to_string()) }),
+        None => Some(CodeEntry::Enhanced {
+            reply: None,
+            prefix,
+            detail_lo: lo,
+            detail_hi: lo,
+            detail_text: Some(detail_text.to_string()),
+        }),
         Some(hi) => {
-            let hi: u16 = hi.parse().ok().filter(|h| *h >= lo && *h < 1000 && hi.len() <= 3)?;
-            Some(CodeEntry::Enhanced { reply: None, prefix, detail_lo: lo, detail_hi: hi, detail_text: None })
+            let hi: u16 = hi
+                .parse()
+                .ok()
+                .filter(|h| *h >= lo && *h < 1000 && hi.len() <= 3)?;
+            Some(CodeEntry::Enhanced {
+                reply: None,
+                prefix,
+                detail_lo: lo,
+                detail_hi: hi,
+                detail_text: None,
+            })
         }
     }
 }
@@ -432,7 +593,11 @@ mod tests {
     use super::*;
 
     fn kinds(line: &str) -> Vec<(TokenKind, String, Option<u16>)> {
-        scan(line).into_iter().filter(|t| t.kind != TokenKind::Word).map(|t| (t.kind, t.text, t.reply)).collect()
+        scan(line)
+            .into_iter()
+            .filter(|t| t.kind != TokenKind::Word)
+            .map(|t| (t.kind, t.text, t.reply))
+            .collect()
     }
 
     #[test]
@@ -440,14 +605,29 @@ mod tests {
         use TokenKind::*;
         assert_eq!(
             kinds("S: 535 5.7.139 Authentication unsuccessful"),
-            vec![(Reply, "535".into(), None), (Enhanced, "5.7.139".into(), Some(535))]
+            vec![
+                (Reply, "535".into(), None),
+                (Enhanced, "5.7.139".into(), Some(535))
+            ]
         );
         assert_eq!(
             kinds("permanent error (535): 5.7.3 Authentication unsuccessful"),
-            vec![(Reply, "535".into(), None), (Enhanced, "5.7.3".into(), Some(535))]
+            vec![
+                (Reply, "535".into(), None),
+                (Enhanced, "5.7.3".into(), Some(535))
+            ]
         );
-        assert_eq!(kinds("main.CRITICAL: 5.7.57 SMTP; Client"), vec![(Enhanced, "5.7.57".into(), None)]);
-        assert_eq!(kinds("451-5.7.3 STARTTLS"), vec![(Reply, "451".into(), None), (Enhanced, "5.7.3".into(), Some(451))]);
+        assert_eq!(
+            kinds("main.CRITICAL: 5.7.57 SMTP; Client"),
+            vec![(Enhanced, "5.7.57".into(), None)]
+        );
+        assert_eq!(
+            kinds("451-5.7.3 STARTTLS"),
+            vec![
+                (Reply, "451".into(), None),
+                (Enhanced, "5.7.3".into(), Some(451))
+            ]
+        );
     }
 
     #[test]
@@ -459,9 +639,15 @@ mod tests {
     #[test]
     fn bare_reply_codes_only_where_a_reply_starts() {
         use TokenKind::*;
-        assert_eq!(kinds("504 Unrecognized authentication type"), vec![(Reply, "504".into(), None)]);
+        assert_eq!(
+            kinds("504 Unrecognized authentication type"),
+            vec![(Reply, "504".into(), None)]
+        );
         assert_eq!(kinds("<<< 432 too many"), vec![(Reply, "432".into(), None)]);
-        assert_eq!(kinds("2025-03-14 host smtp[1]: S: 421 closing"), vec![(Reply, "421".into(), None)]);
+        assert_eq!(
+            kinds("2025-03-14 host smtp[1]: S: 421 closing"),
+            vec![(Reply, "421".into(), None)]
+        );
         // An access log's byte count is not a reply.
         assert!(kinds(r#"192.0.2.1 - - [x] "GET / HTTP/1.1" 200 535 "-" "curl""#).is_empty());
         assert!(kinds("size=535 pages=504").is_empty());
@@ -470,10 +656,19 @@ mod tests {
     #[test]
     fn device_codes_and_error_numbers() {
         use TokenKind::*;
-        assert_eq!(kinds("fault=016-781"), vec![(DeviceCode, "016-781".into(), None)]);
+        assert_eq!(
+            kinds("fault=016-781"),
+            vec![(DeviceCode, "016-781".into(), None)]
+        );
         assert!(kinds("call 555-123-4567").is_empty());
-        assert_eq!(kinds("Send error 1102"), vec![(DeviceNumber, "1102".into(), None)]);
-        assert_eq!(kinds("Error code: 1102"), vec![(DeviceNumber, "1102".into(), None)]);
+        assert_eq!(
+            kinds("Send error 1102"),
+            vec![(DeviceNumber, "1102".into(), None)]
+        );
+        assert_eq!(
+            kinds("Error code: 1102"),
+            vec![(DeviceNumber, "1102".into(), None)]
+        );
         assert!(kinds("Job 1102 completed size=1102KB").is_empty());
     }
 
@@ -487,11 +682,20 @@ mod tests {
 
     #[test]
     fn words_guids_and_dotted_words() {
-        let words: Vec<String> = scan("code=ErrorAccessDenied; STOREDRV.ClientSubmit 00000003-0000-0000-c000-000000000000")
-            .into_iter()
-            .map(|t| t.text)
-            .collect();
-        for w in ["code", "erroraccessdenied", "storedrv", "clientsubmit", "storedrv.clientsubmit", "00000003-0000-0000-c000-000000000000"] {
+        let words: Vec<String> = scan(
+            "code=ErrorAccessDenied; STOREDRV.ClientSubmit 00000003-0000-0000-c000-000000000000",
+        )
+        .into_iter()
+        .map(|t| t.text)
+        .collect();
+        for w in [
+            "code",
+            "erroraccessdenied",
+            "storedrv",
+            "clientsubmit",
+            "storedrv.clientsubmit",
+            "00000003-0000-0000-c000-000000000000",
+        ] {
             assert!(words.contains(&w.to_string()), "{w} in {words:?}");
         }
     }
@@ -499,17 +703,34 @@ mod tests {
     #[test]
     fn code_entries_classify_and_score() {
         let e = CodeEntry::parse("535 5.7.3").expect("entry");
-        let line = |s: &str| scan(s).into_iter().find(|t| t.kind == TokenKind::Enhanced).expect("enhanced");
-        assert_eq!(e.score(&line("535 5.7.3 Authentication unsuccessful")), Some(3));
+        let line = |s: &str| {
+            scan(s)
+                .into_iter()
+                .find(|t| t.kind == TokenKind::Enhanced)
+                .expect("enhanced")
+        };
+        assert_eq!(
+            e.score(&line("535 5.7.3 Authentication unsuccessful")),
+            Some(3)
+        );
         assert_eq!(e.score(&line("5.7.3 Authentication unsuccessful")), Some(2));
         assert_eq!(e.score(&line("451 5.7.3 STARTTLS is required")), None);
         let range = CodeEntry::parse("5.7.606-649").expect("range");
         assert_eq!(range.literal(), "5.7.6");
         assert_eq!(range.score(&line("550 5.7.610 blocked")), Some(2));
         assert_eq!(range.score(&line("550 5.7.650 blocked")), None);
-        assert_eq!(CodeEntry::parse("1102"), Some(CodeEntry::Exact(TokenKind::DeviceNumber, "1102".into())));
-        assert_eq!(CodeEntry::parse("504"), Some(CodeEntry::Exact(TokenKind::Reply, "504".into())));
+        assert_eq!(
+            CodeEntry::parse("1102"),
+            Some(CodeEntry::Exact(TokenKind::DeviceNumber, "1102".into()))
+        );
+        assert_eq!(
+            CodeEntry::parse("504"),
+            Some(CodeEntry::Exact(TokenKind::Reply, "504".into()))
+        );
         assert_eq!(CodeEntry::parse("Access to OData is disabled"), None);
-        assert_eq!(CodeEntry::parse("AADSTS7000215").map(|e| e.literal()), Some("aadsts".into()));
+        assert_eq!(
+            CodeEntry::parse("AADSTS7000215").map(|e| e.literal()),
+            Some("aadsts".into())
+        );
     }
 }

@@ -1,4 +1,4 @@
-use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -71,7 +71,10 @@ impl Claims {
     }
     /// The signed-in user of a delegated token.
     pub fn user(&self) -> Option<&str> {
-        self.upn.as_deref().or(self.preferred_username.as_deref()).or(self.unique_name.as_deref())
+        self.upn
+            .as_deref()
+            .or(self.preferred_username.as_deref())
+            .or(self.unique_name.as_deref())
     }
     /// App-only (client credentials): `idtyp` says so, or there are roles and no scopes.
     pub fn is_app_only(&self) -> bool {
@@ -116,12 +119,19 @@ pub fn decode(token: &str) -> Result<Jwt, JwtError> {
     let raw_claims = decode_object(parts[1], "claims part")?;
     let claims = serde_json::from_value(Value::Object(raw_claims.clone()))
         .map_err(|_| JwtError::BadJson("claims part"))?;
-    Ok(Jwt { header, claims, raw_claims, signature_present: !parts[2].is_empty() })
+    Ok(Jwt {
+        header,
+        claims,
+        raw_claims,
+        signature_present: !parts[2].is_empty(),
+    })
 }
 
 fn decode_object(part: &str, name: &'static str) -> Result<Map<String, Value>, JwtError> {
     // Some tools pad base64url; the JWT form has no padding.
-    let bytes = URL_SAFE_NO_PAD.decode(part.trim_end_matches('=')).map_err(|_| JwtError::BadBase64(name))?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(part.trim_end_matches('='))
+        .map_err(|_| JwtError::BadBase64(name))?;
     match serde_json::from_slice(&bytes) {
         Ok(Value::Object(map)) => Ok(map),
         _ => Err(JwtError::BadJson(name)),
@@ -171,7 +181,10 @@ mod tests {
 
     #[test]
     fn decodes_header_claims_and_space_separated_scopes() {
-        let t = token(r#"{"alg":"RS256","kid":"k1","nonce":"n"}"#, r#"{"aud":"https://graph.microsoft.com","scp":"Mail.Send User.Read","roles":["A"],"exp":5}"#);
+        let t = token(
+            r#"{"alg":"RS256","kid":"k1","nonce":"n"}"#,
+            r#"{"aud":"https://graph.microsoft.com","scp":"Mail.Send User.Read","roles":["A"],"exp":5}"#,
+        );
         let jwt = decode(&format!("Bearer {t}")).expect("decodes");
         assert_eq!(jwt.alg(), Some("RS256"));
         assert!(jwt.has_header_nonce());
@@ -185,9 +198,17 @@ mod tests {
     fn refuses_non_tokens_without_echoing_them() {
         assert_eq!(decode("abc").err(), Some(JwtError::WrongPartCount(1)));
         assert_eq!(decode("a.b.c.d.e").err(), Some(JwtError::Encrypted));
-        assert_eq!(decode("!!.e30.x").err(), Some(JwtError::BadBase64("header")));
-        assert_eq!(decode(&format!("{}.{}.x", b64("{}"), b64("[1]"))).err(), Some(JwtError::BadJson("claims part")));
-        let err = decode("eyJzZWNyZXQiOjF9.zzz").expect_err("two parts").to_string();
+        assert_eq!(
+            decode("!!.e30.x").err(),
+            Some(JwtError::BadBase64("header"))
+        );
+        assert_eq!(
+            decode(&format!("{}.{}.x", b64("{}"), b64("[1]"))).err(),
+            Some(JwtError::BadJson("claims part"))
+        );
+        let err = decode("eyJzZWNyZXQiOjF9.zzz")
+            .expect_err("two parts")
+            .to_string();
         assert!(!err.contains("zzz"));
     }
 

@@ -12,13 +12,20 @@ pub enum Resource {
 
 impl Resource {
     pub fn of(claims: &Claims) -> Resource {
-        let Some(aud) = claims.aud.first() else { return Resource::Missing };
+        let Some(aud) = claims.aud.first() else {
+            return Resource::Missing;
+        };
         let a = aud.trim_end_matches('/').to_ascii_lowercase();
-        if a == GRAPH_APP_ID || a.ends_with("graph.microsoft.com") || a.ends_with("graph.microsoft.us")
-            || a.ends_with("dod-graph.microsoft.us") || a.ends_with("microsoftgraph.chinacloudapi.cn")
+        if a == GRAPH_APP_ID
+            || a.ends_with("graph.microsoft.com")
+            || a.ends_with("graph.microsoft.us")
+            || a.ends_with("dod-graph.microsoft.us")
+            || a.ends_with("microsoftgraph.chinacloudapi.cn")
         {
             Resource::Graph
-        } else if a == EXCHANGE_APP_ID || a.starts_with("https://outlook.office") || a.ends_with("outlook.office365.us")
+        } else if a == EXCHANGE_APP_ID
+            || a.starts_with("https://outlook.office")
+            || a.ends_with("outlook.office365.us")
             || a.ends_with("partner.outlook.cn")
         {
             Resource::Exchange
@@ -57,10 +64,18 @@ pub enum Problem {
     SmtpSendAsAppMissing,
     /// App-only path, but the permission only exists as a delegated scope.
     DelegatedPermissionOnly,
-    Expired { exp: i64 },
-    NotYetValid { nbf: i64 },
-    TenantMismatch { token_tid: String },
-    IdentityMismatch { token_user: String },
+    Expired {
+        exp: i64,
+    },
+    NotYetValid {
+        nbf: i64,
+    },
+    TenantMismatch {
+        token_tid: String,
+    },
+    IdentityMismatch {
+        token_user: String,
+    },
 }
 
 impl Problem {
@@ -113,11 +128,15 @@ pub fn judge(
                 // Delegated (which client-credentials tokens never carry). SMTP.SendAsApp lives
                 // under another API (Exchange Online) than the Graph permissions people add
                 // first, so an Exchange token without roles means that API was never added.
-                problems.push(match (use_, has(&claims.scp, scope), claims.roles.is_empty()) {
-                    (_, true, _) | (Intended::Graph, false, true) => Problem::DelegatedPermissionOnly,
-                    (Intended::Smtp, false, _) => Problem::SmtpSendAsAppMissing,
-                    (Intended::Graph, false, false) => Problem::MailSendMissing,
-                });
+                problems.push(
+                    match (use_, has(&claims.scp, scope), claims.roles.is_empty()) {
+                        (_, true, _) | (Intended::Graph, false, true) => {
+                            Problem::DelegatedPermissionOnly
+                        }
+                        (Intended::Smtp, false, _) => Problem::SmtpSendAsAppMissing,
+                        (Intended::Graph, false, false) => Problem::MailSendMissing,
+                    },
+                );
             }
         } else if !has(&claims.scp, scope) && !has(&claims.scp, "Mail.Send.Shared") {
             problems.push(match use_ {
@@ -128,13 +147,17 @@ pub fn judge(
     }
     if let (Some(want), Some(tid)) = (tenant, claims.tid.as_deref()) {
         if !want.eq_ignore_ascii_case(tid) {
-            problems.push(Problem::TenantMismatch { token_tid: tid.to_string() });
+            problems.push(Problem::TenantMismatch {
+                token_tid: tid.to_string(),
+            });
         }
     }
     if !claims.is_app_only() {
         if let (Some(user), Some(mailbox)) = (claims.user(), mailbox) {
             if !user.eq_ignore_ascii_case(mailbox) {
-                problems.push(Problem::IdentityMismatch { token_user: user.to_string() });
+                problems.push(Problem::IdentityMismatch {
+                    token_user: user.to_string(),
+                });
             }
         }
     }
@@ -166,14 +189,20 @@ mod tests {
     #[test]
     fn graph_token_is_useless_for_smtp() {
         let c = app("https://graph.microsoft.com", &["Mail.Send"]);
-        assert_eq!(judge(&c, Intended::Smtp, 10, 300, None, None), vec![Problem::AudienceGraphForSmtp]);
+        assert_eq!(
+            judge(&c, Intended::Smtp, 10, 300, None, None),
+            vec![Problem::AudienceGraphForSmtp]
+        );
         assert!(judge(&c, Intended::Graph, 10, 300, None, None).is_empty());
     }
 
     #[test]
     fn exchange_token_needs_smtp_sendasapp_role() {
         let c = app(EXCHANGE_APP_ID, &[]);
-        assert_eq!(judge(&c, Intended::Smtp, 10, 300, None, None), vec![Problem::SmtpSendAsAppMissing]);
+        assert_eq!(
+            judge(&c, Intended::Smtp, 10, 300, None, None),
+            vec![Problem::SmtpSendAsAppMissing]
+        );
         let ok = app("https://outlook.office365.com", &["SMTP.SendAsApp"]);
         assert!(judge(&ok, Intended::Smtp, 10, 300, None, None).is_empty());
     }
@@ -181,16 +210,25 @@ mod tests {
     #[test]
     fn graph_token_without_any_role_points_at_a_delegated_permission() {
         let c = app("https://graph.microsoft.com", &[]);
-        assert_eq!(judge(&c, Intended::Graph, 10, 300, None, None), vec![Problem::DelegatedPermissionOnly]);
+        assert_eq!(
+            judge(&c, Intended::Graph, 10, 300, None, None),
+            vec![Problem::DelegatedPermissionOnly]
+        );
         let other_role = app("https://graph.microsoft.com", &["User.Read.All"]);
-        assert_eq!(judge(&other_role, Intended::Graph, 10, 300, None, None), vec![Problem::MailSendMissing]);
+        assert_eq!(
+            judge(&other_role, Intended::Graph, 10, 300, None, None),
+            vec![Problem::MailSendMissing]
+        );
     }
 
     #[test]
     fn delegated_only_permission_on_app_only_path() {
         let mut c = app("https://graph.microsoft.com", &[]);
         c.scp = vec!["Mail.Send".into()];
-        assert_eq!(judge(&c, Intended::Graph, 10, 300, None, None), vec![Problem::DelegatedPermissionOnly]);
+        assert_eq!(
+            judge(&c, Intended::Graph, 10, 300, None, None),
+            vec![Problem::DelegatedPermissionOnly]
+        );
     }
 
     #[test]
@@ -203,9 +241,28 @@ mod tests {
             exp: Some(1_000),
             ..Claims::default()
         };
-        let p = judge(&c, Intended::Smtp, 1_200, 300, None, Some("relay@contoso.com"));
-        assert_eq!(p, vec![Problem::IdentityMismatch { token_user: "admin@contoso.com".into() }]);
-        let p = judge(&c, Intended::Smtp, 1_400, 300, None, Some("ADMIN@contoso.com"));
+        let p = judge(
+            &c,
+            Intended::Smtp,
+            1_200,
+            300,
+            None,
+            Some("relay@contoso.com"),
+        );
+        assert_eq!(
+            p,
+            vec![Problem::IdentityMismatch {
+                token_user: "admin@contoso.com".into()
+            }]
+        );
+        let p = judge(
+            &c,
+            Intended::Smtp,
+            1_400,
+            300,
+            None,
+            Some("ADMIN@contoso.com"),
+        );
         assert_eq!(p, vec![Problem::Expired { exp: 1_000 }]);
     }
 
@@ -214,7 +271,9 @@ mod tests {
         let c = app("https://graph.microsoft.com", &["Mail.Send"]);
         assert_eq!(
             judge(&c, Intended::Graph, 10, 0, Some("t2"), None),
-            vec![Problem::TenantMismatch { token_tid: "t1".into() }]
+            vec![Problem::TenantMismatch {
+                token_tid: "t1".into()
+            }]
         );
     }
 }

@@ -6,9 +6,9 @@ mod decode;
 mod judge;
 mod verify;
 
-pub use decode::{decode, find_tokens, Claims, Jwt, JwtError};
-pub use judge::{judge, Intended, Problem, Resource};
-pub use verify::{is_guid, verify, Keys, OpenIdConfiguration, SignatureCheck};
+pub use decode::{Claims, Jwt, JwtError, decode, find_tokens};
+pub use judge::{Intended, Problem, Resource, judge};
+pub use verify::{Keys, OpenIdConfiguration, SignatureCheck, is_guid, verify};
 
 /// Microsoft Graph's application id, the `aud` of v1 Graph tokens in some tenants.
 pub const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";

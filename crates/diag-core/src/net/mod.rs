@@ -10,5 +10,5 @@ pub mod smtp;
 pub mod tcp;
 
 pub use error::{NetError, NetErrorKind, NetSetupError};
-pub use http::{Http, HttpReply, DEFAULT_BODY_CAP};
+pub use http::{DEFAULT_BODY_CAP, Http, HttpReply};
 pub use proxy::proxy_for;

@@ -3,7 +3,7 @@ use std::{fmt, path::Path};
 
 use regex::Regex;
 
-use super::{parse_rule, Rule, RuleSource};
+use super::{Rule, RuleSource, parse_rule};
 
 /// One thing wrong with a rule file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -18,10 +18,23 @@ impl fmt::Display for LintProblem {
     }
 }
 
-const AREAS: &[&str] = &["config", "entra", "jwt", "graph", "smtp", "tls", "relay", "dns", "net", "device", "xdiag"];
+const AREAS: &[&str] = &[
+    "config", "entra", "jwt", "graph", "smtp", "tls", "relay", "dns", "net", "device", "xdiag",
+];
 const CHECKS: &[&str] = &[
-    "config", "token", "claims", "mailbox", "licence", "dns", "reach", "smtp-tls", "smtp-auth", "smtp-send", "relay",
-    "send", "any",
+    "config",
+    "token",
+    "claims",
+    "mailbox",
+    "licence",
+    "dns",
+    "reach",
+    "smtp-tls",
+    "smtp-auth",
+    "smtp-send",
+    "relay",
+    "send",
+    "any",
 ];
 const REQUIRED_SECTIONS: &[&str] = &["What you see", "Cause", "Fix"];
 const OPTIONAL_SECTIONS: &[&str] = &["Verify", "Notes"];
@@ -29,16 +42,28 @@ const OPTIONAL_SECTIONS: &[&str] = &["Verify", "Notes"];
 /// Everything wrong with one parsed rule (empty when it is fine).
 pub fn lint_rule(rule: &Rule) -> Vec<LintProblem> {
     let mut problems = Vec::new();
-    let mut say = |m: String| problems.push(LintProblem { id: rule.id.clone(), message: m });
+    let mut say = |m: String| {
+        problems.push(LintProblem {
+            id: rule.id.clone(),
+            message: m,
+        })
+    };
 
     let id_shape = Regex::new(r"^[a-z0-9]+(-[a-z0-9]+)*$").expect("static regex");
     if !id_shape.is_match(&rule.id) {
         say(format!("id {:?} is not kebab-case", rule.id));
     }
     if !AREAS.contains(&rule.area.as_str()) {
-        say(format!("unknown area {:?} (one of {})", rule.area, AREAS.join(", ")));
+        say(format!(
+            "unknown area {:?} (one of {})",
+            rule.area,
+            AREAS.join(", ")
+        ));
     } else if !rule.id.starts_with(&format!("{}-", rule.area)) {
-        say(format!("id must start with its area prefix `{}-`", rule.area));
+        say(format!(
+            "id must start with its area prefix `{}-`",
+            rule.area
+        ));
     }
     for check in &rule.checks {
         if !CHECKS.contains(&check.as_str()) {
@@ -49,10 +74,16 @@ pub fn lint_rule(rule: &Rule) -> Vec<LintProblem> {
         say("title must be sentence case without a final period".to_string());
     }
     let headings: Vec<&str> = rule.sections.iter().map(|(h, _)| h.as_str()).collect();
-    let required_in_order: Vec<&str> =
-        headings.iter().copied().filter(|h| REQUIRED_SECTIONS.contains(h)).collect();
+    let required_in_order: Vec<&str> = headings
+        .iter()
+        .copied()
+        .filter(|h| REQUIRED_SECTIONS.contains(h))
+        .collect();
     if required_in_order != REQUIRED_SECTIONS {
-        say(format!("sections must include {} in that order", REQUIRED_SECTIONS.join(", ")));
+        say(format!(
+            "sections must include {} in that order",
+            REQUIRED_SECTIONS.join(", ")
+        ));
     }
     for h in &headings {
         if !REQUIRED_SECTIONS.contains(h) && !OPTIONAL_SECTIONS.contains(h) {
@@ -108,12 +139,24 @@ pub fn lint_dir(dir: &Path) -> std::io::Result<(usize, Vec<LintProblem>)> {
     paths.sort();
     for path in paths {
         count += 1;
-        let id = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-        let file = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+        let id = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let file = path
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
         match std::fs::read_to_string(&path) {
-            Err(e) => problems.push(LintProblem { id, message: format!("cannot read: {e}") }),
+            Err(e) => problems.push(LintProblem {
+                id,
+                message: format!("cannot read: {e}"),
+            }),
             Ok(text) => match parse_rule(&id, &text, RuleSource::Local(file)) {
-                Err(e) => problems.push(LintProblem { id, message: e.to_string() }),
+                Err(e) => problems.push(LintProblem {
+                    id,
+                    message: e.to_string(),
+                }),
                 Ok(rule) => problems.extend(lint_rule(&rule)),
             },
         }

@@ -7,8 +7,8 @@ use std::{collections::BTreeMap, path::Path, sync::LazyLock};
 
 use serde::{Deserialize, Serialize};
 
-pub use lint::{lint_dir, lint_rule, LintProblem};
-pub use parse::{parse_rule, ParseError};
+pub use lint::{LintProblem, lint_dir, lint_rule};
+pub use parse::{ParseError, parse_rule};
 
 include!(concat!(env!("OUT_DIR"), "/rules_embedded.rs"));
 
@@ -107,7 +107,10 @@ pub struct Rule {
 
 impl Rule {
     pub fn section(&self, heading: &str) -> Option<&str> {
-        self.sections.iter().find(|(h, _)| h == heading).map(|(_, t)| t.as_str())
+        self.sections
+            .iter()
+            .find(|(h, _)| h == heading)
+            .map(|(_, t)| t.as_str())
     }
 }
 
@@ -128,7 +131,8 @@ pub struct Rulebook {
 static EMBEDDED_BOOK: LazyLock<Rulebook> = LazyLock::new(|| {
     // The rule-set test parses every embedded file, so a failure here cannot ship.
     let rules = EMBEDDED.iter().map(|(id, text)| {
-        parse_rule(id, text, RuleSource::Embedded).unwrap_or_else(|e| panic!("embedded rule {id}: {e}"))
+        parse_rule(id, text, RuleSource::Embedded)
+            .unwrap_or_else(|e| panic!("embedded rule {id}: {e}"))
     });
     Rulebook::from_rules(rules)
 });
@@ -140,7 +144,10 @@ impl Rulebook {
     }
 
     pub fn from_rules(rules: impl IntoIterator<Item = Rule>) -> Rulebook {
-        let mut book = Rulebook { rules: BTreeMap::new(), alias_index: BTreeMap::new() };
+        let mut book = Rulebook {
+            rules: BTreeMap::new(),
+            alias_index: BTreeMap::new(),
+        };
         for rule in rules {
             book.rules.insert(rule.id.clone(), rule);
         }
@@ -152,7 +159,9 @@ impl Rulebook {
         self.alias_index.clear();
         for rule in self.rules.values() {
             for alias in &rule.aliases {
-                self.alias_index.entry(normalise_key(alias)).or_insert_with(|| rule.id.clone());
+                self.alias_index
+                    .entry(normalise_key(alias))
+                    .or_insert_with(|| rule.id.clone());
             }
         }
     }
@@ -169,7 +178,10 @@ impl Rulebook {
             .collect();
         paths.sort();
         for path in paths {
-            let file = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+            let file = path
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default();
             match load_local(&path, &file) {
                 Ok(rule) => {
                     book.rules.insert(rule.id.clone(), rule);
@@ -191,12 +203,18 @@ impl Rulebook {
         self.rules
             .get(&key)
             .or_else(|| self.alias_index.get(&key).and_then(|id| self.rules.get(id)))
-            .or_else(|| key.parse::<u64>().ok().and_then(|_| self.lookup_aadsts_number(&key)))
+            .or_else(|| {
+                key.parse::<u64>()
+                    .ok()
+                    .and_then(|_| self.lookup_aadsts_number(&key))
+            })
     }
 
     /// `7000215` alone is taken as `AADSTS7000215` when such an alias exists.
     fn lookup_aadsts_number(&self, digits: &str) -> Option<&Rule> {
-        self.alias_index.get(&format!("aadsts{digits}")).and_then(|id| self.rules.get(id))
+        self.alias_index
+            .get(&format!("aadsts{digits}"))
+            .and_then(|id| self.rules.get(id))
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Rule> {
@@ -214,18 +232,30 @@ impl Rulebook {
     /// Ids nearest to `key` by edit distance, for "did you mean" after a miss.
     pub fn closest_ids(&self, key: &str, n: usize) -> Vec<&str> {
         let key = normalise_key(key);
-        let mut scored: Vec<(usize, &str)> =
-            self.rules.keys().map(|id| (edit_distance(&key, id), id.as_str())).collect();
+        let mut scored: Vec<(usize, &str)> = self
+            .rules
+            .keys()
+            .map(|id| (edit_distance(&key, id), id.as_str()))
+            .collect();
         scored.sort();
         let limit = (key.len() / 3).max(3);
-        scored.into_iter().filter(|(d, _)| *d <= limit).take(n).map(|(_, id)| id).collect()
+        scored
+            .into_iter()
+            .filter(|(d, _)| *d <= limit)
+            .take(n)
+            .map(|(_, id)| id)
+            .collect()
     }
 }
 
 fn load_local(path: &Path, file: &str) -> Result<Rule, String> {
-    let stem = path.file_stem().and_then(|s| s.to_str()).ok_or("file name is not UTF-8")?;
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .ok_or("file name is not UTF-8")?;
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?;
-    let rule = parse_rule(stem, &text, RuleSource::Local(file.to_string())).map_err(|e| e.to_string())?;
+    let rule =
+        parse_rule(stem, &text, RuleSource::Local(file.to_string())).map_err(|e| e.to_string())?;
     let problems = lint_rule(&rule);
     if let Some(first) = problems.first() {
         return Err(first.to_string());
@@ -243,7 +273,9 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for (i, ca) in a.chars().enumerate() {
         let mut cur = vec![i + 1; b.len() + 1];
         for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
         }
         prev = cur;
     }

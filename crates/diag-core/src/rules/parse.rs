@@ -57,17 +57,26 @@ struct TextItem {
 /// Parses the text of `rules/<id>.md`. The id comes from the file name, never from the text.
 pub fn parse_rule(id: &str, text: &str, source: RuleSource) -> Result<Rule, ParseError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let rest = text.trim_start().strip_prefix("```toml").ok_or(ParseError::NoHeader)?;
+    let rest = text
+        .trim_start()
+        .strip_prefix("```toml")
+        .ok_or(ParseError::NoHeader)?;
     let end = rest.find("\n```").ok_or(ParseError::UnclosedHeader)?;
-    let header: Header = toml::from_str(&rest[..end]).map_err(|e| ParseError::Toml(e.message().to_string()))?;
-    let body = rest[end + 4..].trim_start_matches(|c| c != '\n').trim_start();
+    let header: Header =
+        toml::from_str(&rest[..end]).map_err(|e| ParseError::Toml(e.message().to_string()))?;
+    let body = rest[end + 4..]
+        .trim_start_matches(|c| c != '\n')
+        .trim_start();
 
     let mut title = None;
     let mut sections: Vec<(String, String)> = Vec::new();
     for line in body.lines() {
         if let Some(h) = line.strip_prefix("## ") {
             sections.push((h.trim().to_string(), String::new()));
-        } else if let Some(h) = line.strip_prefix("# ").filter(|_| title.is_none() && sections.is_empty()) {
+        } else if let Some(h) = line
+            .strip_prefix("# ")
+            .filter(|_| title.is_none() && sections.is_empty())
+        {
             title = Some(h.trim().to_string());
         } else if let Some((_, text)) = sections.last_mut() {
             text.push_str(line);
@@ -96,7 +105,11 @@ pub fn parse_rule(id: &str, text: &str, source: RuleSource) -> Result<Rule, Pars
         codes: header.matcher.codes,
         patterns: header.matcher.patterns,
         examples: header.examples.into_iter().map(|e| e.text).collect(),
-        counter_examples: header.counter_examples.into_iter().map(|e| e.text).collect(),
+        counter_examples: header
+            .counter_examples
+            .into_iter()
+            .map(|e| e.text)
+            .collect(),
         references: header.references,
         sections,
         fix_steps,
@@ -110,7 +123,9 @@ fn ordered_list_items(section: &str) -> Vec<String> {
     let mut in_list = false;
     for line in section.lines() {
         let trimmed = line.trim_start();
-        let number_end = trimmed.find(". ").filter(|&i| i > 0 && trimmed[..i].bytes().all(|b| b.is_ascii_digit()));
+        let number_end = trimmed
+            .find(". ")
+            .filter(|&i| i > 0 && trimmed[..i].bytes().all(|b| b.is_ascii_digit()));
         if let Some(i) = number_end.filter(|_| line.len() == trimmed.len()) {
             items.push(trimmed[i + 2..].trim().to_string());
             in_list = true;
@@ -144,8 +159,17 @@ mod tests {
     #[test]
     fn rejects_unknown_keys_and_missing_header() {
         let bad = SAMPLE.replace("area = \"smtp\"", "area = \"smtp\"\ncolour = 1");
-        assert!(matches!(parse_rule("x", &bad, RuleSource::Embedded), Err(ParseError::Toml(_))));
-        assert_eq!(parse_rule("x", "# t", RuleSource::Embedded).err(), Some(ParseError::NoHeader));
-        assert_eq!(parse_rule("x", "```toml\nseverity=1", RuleSource::Embedded).err(), Some(ParseError::UnclosedHeader));
+        assert!(matches!(
+            parse_rule("x", &bad, RuleSource::Embedded),
+            Err(ParseError::Toml(_))
+        ));
+        assert_eq!(
+            parse_rule("x", "# t", RuleSource::Embedded).err(),
+            Some(ParseError::NoHeader)
+        );
+        assert_eq!(
+            parse_rule("x", "```toml\nseverity=1", RuleSource::Embedded).err(),
+            Some(ParseError::UnclosedHeader)
+        );
     }
 }

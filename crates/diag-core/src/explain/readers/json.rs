@@ -23,7 +23,14 @@ pub struct JsonFacts {
     pub evidence: Vec<(String, String)>,
 }
 
-const EVIDENCE_KEYS: &[&str] = &["trace_id", "correlation_id", "timestamp", "request-id", "client-request-id", "date"];
+const EVIDENCE_KEYS: &[&str] = &[
+    "trace_id",
+    "correlation_id",
+    "timestamp",
+    "request-id",
+    "client-request-id",
+    "date",
+];
 const MAX_DEPTH: usize = 6;
 /// Objects tried per line: enough for a log line with a body or two, bounded for junk.
 const MAX_ATTEMPTS: usize = 6;
@@ -103,9 +110,18 @@ fn walk(v: &Value, depth: usize, f: &mut JsonFacts) {
 }
 
 fn push_word(f: &mut JsonFacts, word: &str, key: &'static str) {
-    let ok = !word.is_empty() && word.len() <= 80 && word.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.');
+    let ok = !word.is_empty()
+        && word.len() <= 80
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.');
     if ok {
-        f.codes.push(JsonCode { kind: TokenKind::Word, text: word.to_ascii_lowercase(), label: word.to_string(), key });
+        f.codes.push(JsonCode {
+            kind: TokenKind::Word,
+            text: word.to_ascii_lowercase(),
+            label: word.to_string(),
+            key,
+        });
     }
 }
 

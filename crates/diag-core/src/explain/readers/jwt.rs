@@ -16,7 +16,14 @@ pub struct JudgedToken {
 
 /// Decodes and judges `token`. `usage` is how the text says it is used (if it says);
 /// `xoauth2_user` the `user=` of the XOAUTH2 blob that carried it.
-pub fn judge_token(token: &str, line: u64, found_in: &str, usage: Option<Intended>, xoauth2_user: Option<&str>, now: i64) -> JudgedToken {
+pub fn judge_token(
+    token: &str,
+    line: u64,
+    found_in: &str,
+    usage: Option<Intended>,
+    xoauth2_user: Option<&str>,
+    now: i64,
+) -> JudgedToken {
     let mut report = TokenReport {
         line,
         found_in: found_in.to_string(),
@@ -46,7 +53,10 @@ pub fn judge_token(token: &str, line: u64, found_in: &str, usage: Option<Intende
         Ok(d) => d,
         Err(e) => {
             report.error = Some(e.to_string());
-            return JudgedToken { report, findings: vec![("jwt-malformed", format!("the token cannot be decoded: {e}"))] };
+            return JudgedToken {
+                report,
+                findings: vec![("jwt-malformed", format!("the token cannot be decoded: {e}"))],
+            };
         }
     };
     let c = &decoded.claims;
@@ -107,13 +117,23 @@ pub fn describe_use(u: Intended) -> &'static str {
 fn usability(problems: &[Problem], c: &jwt::Claims, u: Intended, user: Option<&str>) -> Usability {
     Usability {
         usable: problems.is_empty(),
-        problems: problems.iter().map(|p| TokenProblem { rule: p.rule_id().to_string(), summary: summary(p, c, u, user) }).collect(),
+        problems: problems
+            .iter()
+            .map(|p| TokenProblem {
+                rule: p.rule_id().to_string(),
+                summary: summary(p, c, u, user),
+            })
+            .collect(),
     }
 }
 
 /// A one-line summary of a problem (lowercase start, no final period).
 fn summary(p: &Problem, c: &jwt::Claims, u: Intended, xoauth2_user: Option<&str>) -> String {
-    let kind = if c.is_app_only() { "app-only" } else { "delegated" };
+    let kind = if c.is_app_only() {
+        "app-only"
+    } else {
+        "delegated"
+    };
     match p {
         Problem::AudienceGraphForSmtp => {
             "the token is for Microsoft Graph; SMTP AUTH needs a token for Exchange Online (https://outlook.office365.com/.default)".into()
@@ -155,7 +175,12 @@ pub fn utc(secs: i64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 #[cfg(test)]
@@ -165,14 +190,23 @@ mod tests {
     use super::*;
 
     fn token(claims: &str) -> String {
-        format!("{}.{}.c2ln", URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256","typ":"JWT"}"#), URL_SAFE_NO_PAD.encode(claims))
+        format!(
+            "{}.{}.c2ln",
+            URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256","typ":"JWT"}"#),
+            URL_SAFE_NO_PAD.encode(claims)
+        )
     }
 
     #[test]
     fn graph_token_used_for_smtp() {
-        let t = token(r#"{"aud":"https://graph.microsoft.com","idtyp":"app","roles":["Mail.Send"],"tid":"t","exp":2000}"#);
+        let t = token(
+            r#"{"aud":"https://graph.microsoft.com","idtyp":"app","roles":["Mail.Send"],"tid":"t","exp":2000}"#,
+        );
         let j = judge_token(&t, 3, "jwt", Some(Intended::Smtp), None, 1000);
-        assert_eq!(j.findings.iter().map(|f| f.0).collect::<Vec<_>>(), vec!["jwt-audience-graph-for-smtp"]);
+        assert_eq!(
+            j.findings.iter().map(|f| f.0).collect::<Vec<_>>(),
+            vec!["jwt-audience-graph-for-smtp"]
+        );
         assert!(j.report.graph.usable);
         assert!(!j.report.smtp.usable);
         assert_eq!(j.report.expires_in, Some(1000));
@@ -181,7 +215,8 @@ mod tests {
 
     #[test]
     fn usage_inferred_from_audience_and_expiry_reported() {
-        let t = token(r#"{"aud":"https://graph.microsoft.com","idtyp":"app","roles":[],"exp":500}"#);
+        let t =
+            token(r#"{"aud":"https://graph.microsoft.com","idtyp":"app","roles":[],"exp":500}"#);
         let j = judge_token(&t, 1, "jwt", None, None, 1000);
         let ids: Vec<_> = j.findings.iter().map(|f| f.0).collect();
         assert_eq!(ids, vec!["jwt-delegated-permission-only", "jwt-expired"]);

@@ -11,14 +11,22 @@ const CONTEXT_LINES: usize = 5;
 /// Bytes looked at on each side at most (a single huge line must not be searched whole).
 const CONTEXT_BYTES: usize = 4096;
 
-const SMTP_WORDS: &[&str] = &["xoauth2", "smtp", ":587", "port 587", "auth login", "starttls"];
+const SMTP_WORDS: &[&str] = &[
+    "xoauth2",
+    "smtp",
+    ":587",
+    "port 587",
+    "auth login",
+    "starttls",
+];
 const GRAPH_WORDS: &[&str] = &["sendmail", "/v1.0/", "/beta/", "graph api", "ms graph"];
 
 /// How the text around `data[start..end]` says a token is used: the nearest line that names
 /// only one way of sending wins; a line that names both, or none nearby, says nothing.
 pub fn usage_near(data: &[u8], start: usize, end: usize) -> Option<Intended> {
     let says = |line: &[u8]| -> Option<Option<Intended>> {
-        let lower = String::from_utf8_lossy(&line[..line.len().min(CONTEXT_BYTES)]).to_ascii_lowercase();
+        let lower =
+            String::from_utf8_lossy(&line[..line.len().min(CONTEXT_BYTES)]).to_ascii_lowercase();
         let smtp = SMTP_WORDS.iter().any(|w| lower.contains(w));
         let graph = GRAPH_WORDS.iter().any(|w| lower.contains(w));
         match (smtp, graph) {
@@ -33,8 +41,17 @@ pub fn usage_near(data: &[u8], start: usize, end: usize) -> Option<Intended> {
     }
     let lo = start.saturating_sub(CONTEXT_BYTES);
     let hi = (end + CONTEXT_BYTES).min(data.len());
-    let before: Vec<&[u8]> = data[lo..start].split(|&b| b == b'\n').rev().skip(1).take(CONTEXT_LINES).collect();
-    let after: Vec<&[u8]> = data[end.min(hi)..hi].split(|&b| b == b'\n').skip(1).take(CONTEXT_LINES).collect();
+    let before: Vec<&[u8]> = data[lo..start]
+        .split(|&b| b == b'\n')
+        .rev()
+        .skip(1)
+        .take(CONTEXT_LINES)
+        .collect();
+    let after: Vec<&[u8]> = data[end.min(hi)..hi]
+        .split(|&b| b == b'\n')
+        .skip(1)
+        .take(CONTEXT_LINES)
+        .collect();
     for d in 0..CONTEXT_LINES {
         let b = before.get(d).and_then(|l| says(l));
         let a = after.get(d).and_then(|l| says(l));
@@ -61,8 +78,20 @@ mod tests {
     #[test]
     fn nearest_line_decides() {
         assert_eq!(around("C: AUTH XOAUTH2 TOKEN", "C:"), Some(Intended::Smtp));
-        assert_eq!(around("POST /v1.0/users/x/sendMail\nAuthorization: Bearer TOKEN\n", "Authorization"), Some(Intended::Graph));
-        assert_eq!(around("connect smtp.office365.com:587\ntoken TOKEN\nx\nsendMail later\nx", "token"), Some(Intended::Smtp));
+        assert_eq!(
+            around(
+                "POST /v1.0/users/x/sendMail\nAuthorization: Bearer TOKEN\n",
+                "Authorization"
+            ),
+            Some(Intended::Graph)
+        );
+        assert_eq!(
+            around(
+                "connect smtp.office365.com:587\ntoken TOKEN\nx\nsendMail later\nx",
+                "token"
+            ),
+            Some(Intended::Smtp)
+        );
         assert_eq!(around("token TOKEN\nnothing here", "token"), None);
     }
 }

@@ -17,8 +17,10 @@ pub struct Blob {
     pub malformed: Option<&'static str>,
 }
 
-const LENIENT: GeneralPurpose =
-    GeneralPurpose::new(&STANDARD, GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent));
+const LENIENT: GeneralPurpose = GeneralPurpose::new(
+    &STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
 
 /// Blobs in `line` (each starts with base64 of `user=`).
 pub fn find(line: &str) -> Vec<Blob> {
@@ -36,7 +38,9 @@ pub fn find(line: &str) -> Vec<Blob> {
         at = end.max(start + 1);
         // Base64 decodes in groups of four; a truncated blob is cut to whole groups.
         let usable = start + (end - start) / 4 * 4;
-        let Ok(raw) = LENIENT.decode(&bytes[start..usable]) else { continue };
+        let Ok(raw) = LENIENT.decode(&bytes[start..usable]) else {
+            continue;
+        };
         if out.len() < 8 {
             out.push(parse(start, &raw, usable == end));
         }
@@ -47,9 +51,14 @@ pub fn find(line: &str) -> Vec<Blob> {
 fn parse(offset: usize, raw: &[u8], complete: bool) -> Blob {
     let text = String::from_utf8_lossy(raw);
     let mut fields = text.split('\u{1}');
-    let user = fields.next().and_then(|f| f.strip_prefix("user=")).map(str::to_string);
+    let user = fields
+        .next()
+        .and_then(|f| f.strip_prefix("user="))
+        .map(str::to_string);
     let auth = fields.next();
-    let token = auth.and_then(|a| a.strip_prefix("auth=")).map(|a| a.trim_start_matches("Bearer").trim().to_string());
+    let token = auth
+        .and_then(|a| a.strip_prefix("auth="))
+        .map(|a| a.trim_start_matches("Bearer").trim().to_string());
     let malformed = if !text.contains('\u{1}') {
         Some("the fields are not separated by ^A (0x01)")
     } else if auth.is_none_or(|a| !a.starts_with("auth=Bearer ")) {
@@ -61,7 +70,12 @@ fn parse(offset: usize, raw: &[u8], complete: bool) -> Blob {
     } else {
         None
     };
-    Blob { offset, user, token: token.filter(|t| !t.is_empty()), malformed }
+    Blob {
+        offset,
+        user,
+        token: token.filter(|t| !t.is_empty()),
+        malformed,
+    }
 }
 
 #[cfg(test)]

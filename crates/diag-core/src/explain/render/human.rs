@@ -19,7 +19,11 @@ struct Paint(bool);
 
 impl Paint {
     fn p(&self, code: &str, text: &str) -> String {
-        if self.0 { format!("{code}{text}{RESET}") } else { text.to_string() }
+        if self.0 {
+            format!("{code}{text}{RESET}")
+        } else {
+            text.to_string()
+        }
     }
     fn severity(&self, s: Severity) -> String {
         let (word, code) = match s {
@@ -31,7 +35,8 @@ impl Paint {
     }
 }
 
-const RETIRED_BANNER: &str = "RETIRED: xdiag no longer emits this diagnosis; the text is kept so old logs still explain";
+const RETIRED_BANNER: &str =
+    "RETIRED: xdiag no longer emits this diagnosis; the text is kept so old logs still explain";
 
 pub fn render(r: &ExplainReport, style: Style, out: &mut dyn Write) -> io::Result<()> {
     let paint = Paint(style.color);
@@ -44,7 +49,14 @@ pub fn render(r: &ExplainReport, style: Style, out: &mut dyn Write) -> io::Resul
                 let width = rest.iter().map(|f| f.rule.len()).max().unwrap_or(0);
                 for f in rest {
                     let at = f.line.map(|l| format!("line {l}")).unwrap_or_default();
-                    writeln!(out, "  {}  {:<width$}  {}  {}", paint.severity(f.severity), f.rule, paint.p(DIM, &at), f.matched.join(", "))?;
+                    writeln!(
+                        out,
+                        "  {}  {:<width$}  {}  {}",
+                        paint.severity(f.severity),
+                        f.rule,
+                        paint.p(DIM, &at),
+                        f.matched.join(", ")
+                    )?;
                     if let Some(e) = &f.excerpt {
                         writeln!(out, "        {}", paint.p(DIM, e))?;
                     }
@@ -66,7 +78,13 @@ pub fn render(r: &ExplainReport, style: Style, out: &mut dyn Write) -> io::Resul
         writeln!(out)?;
         writeln!(out, "{}", paint.p(BOLD, "evidence:"))?;
         for e in &r.evidence {
-            writeln!(out, "  {}: {}  {}", e.key, e.value, paint.p(DIM, &format!("(line {})", e.line)))?;
+            writeln!(
+                out,
+                "  {}: {}  {}",
+                e.key,
+                e.value,
+                paint.p(DIM, &format!("(line {})", e.line))
+            )?;
         }
     }
     if !r.unrecognised.is_empty() {
@@ -79,8 +97,18 @@ pub fn render(r: &ExplainReport, style: Style, out: &mut dyn Write) -> io::Resul
     Ok(())
 }
 
-fn best_finding(f: &Finding, lookup: Option<&str>, paint: &Paint, out: &mut dyn Write) -> io::Result<()> {
-    writeln!(out, "{}  {}", paint.severity(f.severity), paint.p(BOLD, &f.title))?;
+fn best_finding(
+    f: &Finding,
+    lookup: Option<&str>,
+    paint: &Paint,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    writeln!(
+        out,
+        "{}  {}",
+        paint.severity(f.severity),
+        paint.p(BOLD, &f.title)
+    )?;
     let mut about = format!("{} · {}", f.rule, f.area);
     if f.source != "embedded" {
         about.push_str(&format!(" · {}", f.source));
@@ -93,14 +121,31 @@ fn best_finding(f: &Finding, lookup: Option<&str>, paint: &Paint, out: &mut dyn 
         (Some(key), _) => writeln!(out, "      looked up: {key}")?,
         (None, Some(_)) => {
             writeln!(out, "      matched: {}", f.matched.join(", "))?;
-            writeln!(out, "      lines: {}", line_list(&f.lines, f.line_count, 10))?;
+            writeln!(
+                out,
+                "      lines: {}",
+                line_list(&f.lines, f.line_count, 10)
+            )?;
             for s in &f.samples {
-                writeln!(out, "      {} {}", paint.p(DIM, &format!("{:>6} |", s.line)), s.excerpt)?;
+                writeln!(
+                    out,
+                    "      {} {}",
+                    paint.p(DIM, &format!("{:>6} |", s.line)),
+                    s.excerpt
+                )?;
             }
         }
         (None, None) => {}
     }
-    sections(f.what_you_see.as_deref(), f.cause.as_deref(), &f.fix_steps, f.verify.as_deref(), f.notes.as_deref(), paint, out)?;
+    sections(
+        f.what_you_see.as_deref(),
+        f.cause.as_deref(),
+        &f.fix_steps,
+        f.verify.as_deref(),
+        f.notes.as_deref(),
+        paint,
+        out,
+    )?;
     if !f.references.is_empty() {
         writeln!(out)?;
         writeln!(out, "{}", paint.p(BOLD, "References"))?;
@@ -144,8 +189,17 @@ fn sections(
 }
 
 fn token(t: &TokenReport, paint: &Paint, out: &mut dyn Write) -> io::Result<()> {
-    let what = if t.found_in == "xoauth2" { "access token inside an XOAUTH2 blob" } else { "access token (JWT)" };
-    writeln!(out, "{} {}", paint.p(BOLD, &format!("{what}, line {}:", t.line)), paint.p(DIM, "decoded, signature NOT verified"))?;
+    let what = if t.found_in == "xoauth2" {
+        "access token inside an XOAUTH2 blob"
+    } else {
+        "access token (JWT)"
+    };
+    writeln!(
+        out,
+        "{} {}",
+        paint.p(BOLD, &format!("{what}, line {}:", t.line)),
+        paint.p(DIM, "decoded, signature NOT verified")
+    )?;
     if let Some(e) = &t.error {
         writeln!(out, "  cannot be decoded: {e}")?;
         return Ok(());
@@ -158,7 +212,15 @@ fn token(t: &TokenReport, paint: &Paint, out: &mut dyn Write) -> io::Result<()> 
     };
     row(out, "for", &resource)?;
     if let Some(app_only) = t.app_only {
-        row(out, "type", if app_only { "app-only (client credentials)" } else { "delegated (a user signed in)" })?;
+        row(
+            out,
+            "type",
+            if app_only {
+                "app-only (client credentials)"
+            } else {
+                "delegated (a user signed in)"
+            },
+        )?;
     }
     if !t.roles.is_empty() || t.app_only == Some(true) {
         row(out, "roles", &none_if_empty(&t.roles))?;
@@ -176,13 +238,21 @@ fn token(t: &TokenReport, paint: &Paint, out: &mut dyn Write) -> io::Result<()> 
         row(out, "tenant", tid)?;
     }
     if let Some(app) = &t.app_id {
-        let name = t.app_name.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
+        let name = t
+            .app_name
+            .as_deref()
+            .map(|n| format!(" ({n})"))
+            .unwrap_or_default();
         row(out, "app", &format!("{app}{name}"))?;
     }
     if let (Some(exp), Some(left)) = (t.expires_at, t.expires_in) {
         let when = crate::explain::readers::jwt::utc(exp);
         let rel = relative(left);
-        let text = if left < 0 { paint.p(RED, &format!("expired {rel}")) } else { format!("expires {rel}") };
+        let text = if left < 0 {
+            paint.p(RED, &format!("expired {rel}"))
+        } else {
+            format!("expires {rel}")
+        };
         row(out, "expiry", &format!("{when}, {text}"))?;
     }
     if let Some(u) = &t.used_for {
@@ -205,14 +275,30 @@ fn usable(out: &mut dyn Write, what: &str, u: &Usability, paint: &Paint) -> io::
 }
 
 fn none_if_empty(v: &[String]) -> String {
-    if v.is_empty() { "(none)".into() } else { v.join(", ") }
+    if v.is_empty() {
+        "(none)".into()
+    } else {
+        v.join(", ")
+    }
 }
 
 /// `xdiag rules show`: one rule in full.
 pub fn render_rule(rule: &Rule, style: Style, out: &mut dyn Write) -> io::Result<()> {
     let paint = Paint(style.color);
-    writeln!(out, "{}  {}", paint.severity(rule.severity), paint.p(BOLD, &rule.title))?;
-    writeln!(out, "      {}", paint.p(DIM, &format!("{} · {} · {}", rule.id, rule.area, rule.source)))?;
+    writeln!(
+        out,
+        "{}  {}",
+        paint.severity(rule.severity),
+        paint.p(BOLD, &rule.title)
+    )?;
+    writeln!(
+        out,
+        "      {}",
+        paint.p(
+            DIM,
+            &format!("{} · {} · {}", rule.id, rule.area, rule.source)
+        )
+    )?;
     if rule.status == RuleStatus::Retired {
         writeln!(out, "      {}", paint.p(YELLOW, RETIRED_BANNER))?;
     }
@@ -222,7 +308,15 @@ pub fn render_rule(rule: &Rule, style: Style, out: &mut dyn Write) -> io::Result
     if !rule.checks.is_empty() {
         writeln!(out, "      emitted by: {}", rule.checks.join(", "))?;
     }
-    sections(rule.section("What you see"), rule.section("Cause"), &rule.fix_steps, rule.section("Verify"), rule.section("Notes"), &paint, out)?;
+    sections(
+        rule.section("What you see"),
+        rule.section("Cause"),
+        &rule.fix_steps,
+        rule.section("Verify"),
+        rule.section("Notes"),
+        &paint,
+        out,
+    )?;
     if !rule.references.is_empty() {
         writeln!(out)?;
         writeln!(out, "{}", paint.p(BOLD, "References"))?;

@@ -153,12 +153,29 @@ fn finding(f: &Finding) -> WireFinding<'_> {
         what_you_see: f.what_you_see.as_deref(),
         verify: f.verify.as_deref(),
         notes: f.notes.as_deref(),
-        samples: f.samples.iter().map(|s| WireSample { line: s.line, excerpt: &s.excerpt }).collect(),
+        samples: f
+            .samples
+            .iter()
+            .map(|s| WireSample {
+                line: s.line,
+                excerpt: &s.excerpt,
+            })
+            .collect(),
     }
 }
 
 fn usage(u: &Usability) -> WireUse<'_> {
-    WireUse { usable: u.usable, problems: u.problems.iter().map(|p| WireProblem { rule: &p.rule, summary: &p.summary }).collect() }
+    WireUse {
+        usable: u.usable,
+        problems: u
+            .problems
+            .iter()
+            .map(|p| WireProblem {
+                rule: &p.rule,
+                summary: &p.summary,
+            })
+            .collect(),
+    }
 }
 
 fn token(t: &TokenReport) -> WireToken<'_> {
@@ -211,7 +228,15 @@ fn doc(r: &ExplainReport) -> Doc<'_> {
         findings: r.findings.iter().map(finding).collect(),
         token: r.tokens.first().map(token),
         tokens: r.tokens.iter().map(token).collect(),
-        evidence: r.evidence.iter().map(|e| WireEvidence { key: &e.key, value: &e.value, line: e.line }).collect(),
+        evidence: r
+            .evidence
+            .iter()
+            .map(|e| WireEvidence {
+                key: &e.key,
+                value: &e.value,
+                line: e.line,
+            })
+            .collect(),
         unrecognised: &r.unrecognised,
         closest_ids: &r.closest_ids,
         notes: &r.notes,
@@ -261,7 +286,14 @@ pub fn render_rule(rule: &Rule, out: &mut dyn Write) -> io::Result<()> {
         source: rule.source.to_string(),
         codes: &rule.codes,
         patterns: &rule.patterns,
-        sections: rule.sections.iter().map(|(h, t)| WireSection { heading: h, text: t }).collect(),
+        sections: rule
+            .sections
+            .iter()
+            .map(|(h, t)| WireSection {
+                heading: h,
+                text: t,
+            })
+            .collect(),
         fix_steps: &rule.fix_steps,
         references: &rule.references,
     };

@@ -7,14 +7,23 @@ use crate::explain::report::{ExplainReport, Finding, TokenReport};
 use crate::rules::{Rule, RuleStatus};
 
 pub fn render(r: &ExplainReport, out: &mut dyn Write) -> io::Result<()> {
-    let headline = r.findings.first().map_or("no rule matched", |f| f.title.as_str());
+    let headline = r
+        .findings
+        .first()
+        .map_or("no rule matched", |f| f.title.as_str());
     writeln!(out, "## xdiag explain: {}", escape(headline))?;
     writeln!(out)?;
     writeln!(out, "| | |")?;
     writeln!(out, "|---|---|")?;
     match &r.lookup {
         Some(key) => writeln!(out, "| looked up | `{}` |", code(key))?,
-        None => writeln!(out, "| input | {}, {} lines, {} bytes |", escape(&r.input.source), r.input.lines, r.input.bytes)?,
+        None => writeln!(
+            out,
+            "| input | {}, {} lines, {} bytes |",
+            escape(&r.input.source),
+            r.input.lines,
+            r.input.bytes
+        )?,
     }
     writeln!(out, "| findings | {} |", r.findings.len())?;
     writeln!(out, "| xdiag | {} |", env!("CARGO_PKG_VERSION"))?;
@@ -24,7 +33,15 @@ pub fn render(r: &ExplainReport, out: &mut dyn Write) -> io::Result<()> {
     }
     if r.findings.is_empty() && !r.closest_ids.is_empty() {
         writeln!(out)?;
-        writeln!(out, "Closest rule ids: {}", r.closest_ids.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", "))?;
+        writeln!(
+            out,
+            "Closest rule ids: {}",
+            r.closest_ids
+                .iter()
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )?;
     }
     for t in &r.tokens {
         writeln!(out)?;
@@ -35,7 +52,13 @@ pub fn render(r: &ExplainReport, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "### Evidence")?;
         writeln!(out)?;
         for e in &r.evidence {
-            writeln!(out, "- {}: `{}` (line {})", escape(&e.key), code(&e.value), e.line)?;
+            writeln!(
+                out,
+                "- {}: `{}` (line {})",
+                escape(&e.key),
+                code(&e.value),
+                e.line
+            )?;
         }
     }
     if !r.unrecognised.is_empty() || !r.notes.is_empty() {
@@ -43,7 +66,15 @@ pub fn render(r: &ExplainReport, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "### Notes")?;
         writeln!(out)?;
         if !r.unrecognised.is_empty() {
-            writeln!(out, "- not in the rule book: {}", r.unrecognised.iter().map(|c| format!("`{}`", code(c))).collect::<Vec<_>>().join(", "))?;
+            writeln!(
+                out,
+                "- not in the rule book: {}",
+                r.unrecognised
+                    .iter()
+                    .map(|c| format!("`{}`", code(c)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )?;
         }
         for n in &r.notes {
             writeln!(out, "- {}", escape(n))?;
@@ -53,17 +84,35 @@ pub fn render(r: &ExplainReport, out: &mut dyn Write) -> io::Result<()> {
 }
 
 fn finding(n: usize, f: &Finding, out: &mut dyn Write) -> io::Result<()> {
-    writeln!(out, "### {n}. {} (`{}`, {})", escape(&f.title), f.rule, f.severity.as_str())?;
+    writeln!(
+        out,
+        "### {n}. {} (`{}`, {})",
+        escape(&f.title),
+        f.rule,
+        f.severity.as_str()
+    )?;
     writeln!(out)?;
     if f.status == RuleStatus::Retired {
-        writeln!(out, "> Retired: xdiag no longer emits this diagnosis; the text is kept so old logs still explain.")?;
+        writeln!(
+            out,
+            "> Retired: xdiag no longer emits this diagnosis; the text is kept so old logs still explain."
+        )?;
         writeln!(out)?;
     }
     if f.line.is_some() {
         let matched: Vec<String> = f.matched.iter().map(|m| format!("`{}`", code(m))).collect();
-        writeln!(out, "Matched {} on line(s) {}.", matched.join(", "), line_list(&f.lines, f.line_count, 10))?;
+        writeln!(
+            out,
+            "Matched {} on line(s) {}.",
+            matched.join(", "),
+            line_list(&f.lines, f.line_count, 10)
+        )?;
         writeln!(out)?;
-        let body: Vec<String> = f.samples.iter().map(|s| format!("{:>6} | {}", s.line, s.excerpt)).collect();
+        let body: Vec<String> = f
+            .samples
+            .iter()
+            .map(|s| format!("{:>6} | {}", s.line, s.excerpt))
+            .collect();
         fenced(&body.join("\n"), out)?;
     }
     section("What you see", f.what_you_see.as_deref(), out)?;
@@ -107,7 +156,11 @@ fn references(refs: &[crate::rules::Reference], out: &mut dyn Write) -> io::Resu
 }
 
 fn token(t: &TokenReport, out: &mut dyn Write) -> io::Result<()> {
-    writeln!(out, "### Access token (line {}, signature not verified)", t.line)?;
+    writeln!(
+        out,
+        "### Access token (line {}, signature not verified)",
+        t.line
+    )?;
     writeln!(out)?;
     if let Some(e) = &t.error {
         writeln!(out, "Cannot be decoded: {}.", escape(e))?;
@@ -118,7 +171,16 @@ fn token(t: &TokenReport, out: &mut dyn Write) -> io::Result<()> {
     let mut row = |k: &str, v: String| writeln!(out, "| {k} | {} |", escape(&v));
     row("resource", t.resource.clone().unwrap_or_default())?;
     row("audience", t.audience.clone().unwrap_or_default())?;
-    row("type", t.app_only.map_or(String::new(), |a| if a { "app-only".into() } else { "delegated".into() }))?;
+    row(
+        "type",
+        t.app_only.map_or(String::new(), |a| {
+            if a {
+                "app-only".into()
+            } else {
+                "delegated".into()
+            }
+        }),
+    )?;
     row("roles", t.roles.join(", "))?;
     row("scopes", t.scopes.join(", "))?;
     row("tenant", t.tenant.clone().unwrap_or_default())?;
@@ -130,10 +192,31 @@ fn token(t: &TokenReport, out: &mut dyn Write) -> io::Result<()> {
         row("XOAUTH2 user", u.clone())?;
     }
     if let (Some(exp), Some(left)) = (t.expires_at, t.expires_in) {
-        row("expires", format!("{} ({})", crate::explain::readers::jwt::utc(exp), relative(left)))?;
+        row(
+            "expires",
+            format!(
+                "{} ({})",
+                crate::explain::readers::jwt::utc(exp),
+                relative(left)
+            ),
+        )?;
     }
-    row("SMTP AUTH", if t.smtp.usable { "usable".into() } else { "not usable".into() })?;
-    row("Graph sendMail", if t.graph.usable { "usable".into() } else { "not usable".into() })?;
+    row(
+        "SMTP AUTH",
+        if t.smtp.usable {
+            "usable".into()
+        } else {
+            "not usable".into()
+        },
+    )?;
+    row(
+        "Graph sendMail",
+        if t.graph.usable {
+            "usable".into()
+        } else {
+            "not usable".into()
+        },
+    )?;
     writeln!(out)?;
     for p in t.smtp.problems.iter().chain(&t.graph.problems) {
         writeln!(out, "- {} (`{}`)", escape(&p.summary), p.rule)?;
@@ -164,10 +247,19 @@ fn escape(s: &str) -> String {
 pub fn render_rule(rule: &Rule, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "# {}", rule.title)?;
     writeln!(out)?;
-    writeln!(out, "`{}` · {} · {}", rule.id, rule.severity.as_str(), rule.area)?;
+    writeln!(
+        out,
+        "`{}` · {} · {}",
+        rule.id,
+        rule.severity.as_str(),
+        rule.area
+    )?;
     if rule.status == RuleStatus::Retired {
         writeln!(out)?;
-        writeln!(out, "> Retired: xdiag no longer emits this diagnosis; the text is kept so old logs still explain.")?;
+        writeln!(
+            out,
+            "> Retired: xdiag no longer emits this diagnosis; the text is kept so old logs still explain."
+        )?;
     }
     for (h, body) in &rule.sections {
         writeln!(out)?;

@@ -23,7 +23,12 @@ pub struct Style {
     pub color: bool,
 }
 
-pub fn render(report: &ExplainReport, format: Format, style: Style, out: &mut dyn Write) -> io::Result<()> {
+pub fn render(
+    report: &ExplainReport,
+    format: Format,
+    style: Style,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     match format {
         Format::Human => human::render(report, style, out),
         Format::Json => json::render(report, out),
@@ -32,7 +37,12 @@ pub fn render(report: &ExplainReport, format: Format, style: Style, out: &mut dy
 }
 
 /// One rule in full (`xdiag rules show`).
-pub fn render_rule(rule: &Rule, format: Format, style: Style, out: &mut dyn Write) -> io::Result<()> {
+pub fn render_rule(
+    rule: &Rule,
+    format: Format,
+    style: Style,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     match format {
         Format::Human => human::render_rule(rule, style, out),
         Format::Json => json::render_rule(rule, out),
@@ -52,7 +62,11 @@ pub fn relative(secs: i64) -> String {
     } else {
         format!("{} d {} h", a / 86_400, a % 86_400 / 3600)
     };
-    if secs >= 0 { format!("in {text}") } else { format!("{text} ago") }
+    if secs >= 0 {
+        format!("in {text}")
+    } else {
+        format!("{text} ago")
+    }
 }
 
 /// Line numbers as `3, 5, 9` with `and N more` past a few.
@@ -80,6 +94,9 @@ mod tests {
     #[test]
     fn line_lists() {
         assert_eq!(line_list(&[3, 5], 2, 5), "3, 5");
-        assert_eq!(line_list(&[1, 2, 3, 4, 5, 6], 1200, 3), "1, 2, 3, and 1197 more");
+        assert_eq!(
+            line_list(&[1, 2, 3, 4, 5, 6], 1200, 3),
+            "1, 2, 3, and 1197 more"
+        );
     }
 }
