@@ -13,8 +13,19 @@ fuzz_target!(|data: &[u8]| {
     let mut opts = ExplainOptions::new("fuzz");
     opts.now = 1_741_939_200;
     opts.chunk = 8192;
-    let report = explain::explain_reader(Rulebook::embedded(), &MATCHER, data, &opts).expect("memory read");
-    for format in [render::Format::Human, render::Format::Json, render::Format::Markdown] {
-        render::render(&report, format, render::Style { color: true }, &mut std::io::sink()).expect("render");
+    let report =
+        explain::explain_reader(Rulebook::embedded(), &MATCHER, data, &opts).expect("memory read");
+    for format in [
+        render::Format::Human,
+        render::Format::Json,
+        render::Format::Markdown,
+    ] {
+        render::render(
+            &report,
+            format,
+            render::Style { color: true },
+            &mut std::io::sink(),
+        )
+        .expect("render");
     }
 });

@@ -10,7 +10,10 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Err(e) = diag_core::jwt::decode(&text) {
         let msg = e.to_string();
-        assert!(text.len() < 12 || !msg.contains(&*text), "error echoes the token");
+        assert!(
+            text.len() < 12 || !msg.contains(&*text),
+            "error echoes the token"
+        );
     }
     let _ = diag_core::explain::readers::xoauth2::find(&text);
 });

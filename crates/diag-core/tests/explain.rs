@@ -431,7 +431,7 @@ fn randomized_bad_input_never_panics() {
     for round in 0..300 {
         let mut input = Vec::new();
         for _ in 0..(rng.next() % 64) {
-            if rng.next() % 3 == 0 {
+            if rng.next().is_multiple_of(3) {
                 input.extend_from_slice(fragments[(rng.next() % fragments.len() as u64) as usize]);
             } else {
                 input.extend((0..rng.next() % 16).map(|_| rng.next() as u8));

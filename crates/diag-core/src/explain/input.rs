@@ -117,7 +117,9 @@ pub fn read_pieces<R: Read>(
 mod tests {
     use super::*;
 
-    fn pieces(input: &[u8], chunk: usize) -> (Vec<(Vec<u8>, u64, bool, bool)>, ReadStats) {
+    type Seen = Vec<(Vec<u8>, u64, bool, bool)>;
+
+    fn pieces(input: &[u8], chunk: usize) -> (Seen, ReadStats) {
         let mut got = Vec::new();
         let stats = read_pieces(input, chunk, |p| {
             got.push((p.data.to_vec(), p.first_line, p.window, p.whole));

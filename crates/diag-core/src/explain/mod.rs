@@ -84,7 +84,7 @@ pub fn explain_reader<R: Read>(
             opts.chunk >> 20
         ));
     }
-    notes.extend(scanner.notes.drain(..));
+    notes.append(&mut scanner.notes);
     let ranked = std::mem::take(&mut scanner.ranker)
         .finish(|i| (matcher.rules[i].rank, matcher.rules[i].id.clone()));
     let findings = ranked
@@ -144,7 +144,7 @@ fn scan_parallel<'m, R: Read>(
         let mut workers = Vec::new();
         let mut spawn = |senders: &mut Vec<std::sync::mpsc::SyncSender<Owned>>| {
             for _ in 0..WORKERS {
-                let (tx, rx) = sync_channel::<Owned>(2);
+                let (tx, rx) = sync_channel::<Owned>(1);
                 senders.push(tx);
                 workers.push(scope.spawn(move || {
                     let mut s = scan::Scanner::new(matcher, opts.now, opts.usage);

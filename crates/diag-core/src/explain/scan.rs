@@ -358,7 +358,8 @@ impl<'m> Scanner<'m> {
     fn whole_input(&mut self, data: &[u8], first_line: u64) {
         let text = String::from_utf8_lossy(data);
         let trimmed = text.trim_start();
-        if trimmed.starts_with('{') || trimmed.starts_with('[') {
+        if trimmed.starts_with(['{', '[']) {
+            #[allow(clippy::collapsible_if)]
             if let Err(e) = serde_json::from_str::<serde_json::Value>(trimmed.trim_end()) {
                 self.notes.push(format!(
                     "the input starts like JSON but is not valid JSON ({e}); it was read as text"

@@ -94,10 +94,10 @@ fn walk(v: &Value, depth: usize, f: &mut JsonFacts) {
                 _ => {}
             }
             for (k, val) in map {
-                if EVIDENCE_KEYS.iter().any(|e| k.eq_ignore_ascii_case(e)) {
-                    if let Some(s) = val.as_str().filter(|s| s.len() <= 64) {
-                        f.evidence.push((k.clone(), s.to_string()));
-                    }
+                if let Some(s) = val.as_str().filter(|s| {
+                    s.len() <= 64 && EVIDENCE_KEYS.iter().any(|e| k.eq_ignore_ascii_case(e))
+                }) {
+                    f.evidence.push((k.clone(), s.to_string()));
                 }
                 if matches!(val, Value::Object(_) | Value::Array(_)) {
                     walk(val, depth + 1, f);
