@@ -123,7 +123,12 @@ pub fn footer(
         writeln!(out)?;
         writeln!(out, "fix:")?;
         for (i, step) in rule.fix_steps.iter().enumerate() {
-            writeln!(out, "  {}. {}", i + 1, one_line(step))?;
+            // A step's nested bullets (from the rule's Markdown) go on lines of their own.
+            let mut lines = step.lines();
+            writeln!(out, "  {}. {}", i + 1, one_line(lines.next().unwrap_or("")))?;
+            for sub in lines {
+                writeln!(out, "     {}", one_line(sub.trim_start()))?;
+            }
         }
     }
     writeln!(out)?;

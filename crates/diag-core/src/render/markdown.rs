@@ -144,7 +144,12 @@ fn write_problem(f: &Finding, rules: &Rulebook, out: &mut dyn Write) -> io::Resu
             writeln!(out, "### Fix")?;
             writeln!(out)?;
             for (i, step) in rule.fix_steps.iter().enumerate() {
-                writeln!(out, "{}. {}", i + 1, one_line(step))?;
+                // Nested bullets keep their own lines, indented under the step.
+                let mut lines = step.lines();
+                writeln!(out, "{}. {}", i + 1, one_line(lines.next().unwrap_or("")))?;
+                for sub in lines {
+                    writeln!(out, "   {}", one_line(sub.trim_start()))?;
+                }
             }
         }
         if !rule.references.is_empty() {

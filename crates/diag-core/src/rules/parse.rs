@@ -131,8 +131,15 @@ fn ordered_list_items(section: &str) -> Vec<String> {
             in_list = true;
         } else if in_list && !trimmed.is_empty() && line.starts_with(' ') {
             if let Some(last) = items.last_mut() {
-                last.push(' ');
-                last.push_str(trimmed);
+                // A nested bullet stays a bullet on its own line (indented to sit under the
+                // step in Markdown); any other continuation line joins the step's sentence.
+                if let Some(sub) = trimmed.strip_prefix("- ").or(trimmed.strip_prefix("* ")) {
+                    last.push_str("\n   - ");
+                    last.push_str(sub.trim());
+                } else {
+                    last.push(' ');
+                    last.push_str(trimmed);
+                }
             }
         } else if in_list && !trimmed.is_empty() {
             break;
@@ -154,6 +161,19 @@ mod tests {
         assert_eq!(r.codes, vec!["5.7.139"]);
         assert_eq!(r.sections.len(), 2);
         assert_eq!(r.fix_steps, vec!["First more.", "Second"]);
+    }
+
+    #[test]
+    fn nested_bullets_in_a_fix_step_stay_bullets() {
+        let text = SAMPLE.replace(
+            "1. First\n   more.\n",
+            "1. Pick one:\n   - app-only: A;\n   - delegated: B.\n",
+        );
+        let r = parse_rule("x", &text, RuleSource::Embedded).expect("parses");
+        assert_eq!(
+            r.fix_steps,
+            vec!["Pick one:\n   - app-only: A;\n   - delegated: B.", "Second"]
+        );
     }
 
     #[test]
