@@ -403,6 +403,7 @@ pub fn build_target(
         timeout: Duration::from_secs(inputs.timeout.unwrap_or(DEFAULT_TIMEOUT_SECS)),
         send_test: inputs.send_test.clone().filter(|s| !s.trim().is_empty()),
         only,
+        device_tls: Default::default(),
     })
 }
 

@@ -359,3 +359,61 @@ fn json_and_markdown_print_only_the_document() {
         "no streamed human lines in markdown:\n{out}"
     );
 }
+
+/// A check asks only for the inputs it uses: `--only dns` for direct send needs a domain and a
+/// DNS server, no tenant and no app (and the same holds for `--only dns` under `smtp`).
+#[test]
+fn dns_alone_needs_no_tenant() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let scenario = diag_lab::Scenario::builtin("healthy-direct-send").expect("scenario");
+    let lab = rt
+        .block_on(diag_lab::Lab::start(
+            &scenario,
+            diag_lab::LabOptions::default(),
+        ))
+        .expect("lab");
+    let dns = lab.endpoints().dns.expect("the lab serves DNS").to_string();
+    for method in ["direct-send", "smtp"] {
+        let (code, out, err) = run(xdiag(&[
+            "check",
+            "--only",
+            "dns",
+            "--method",
+            method,
+            "--domain",
+            "contoso.com",
+            "--public-ip",
+            "203.0.113.10",
+            "--dns-server",
+            &dns,
+            "--timeout",
+            "5",
+            "--color",
+            "never",
+        ]));
+        assert_eq!(code, 0, "{method}: {out}\n{err}");
+        assert!(out.contains("PASS   config"), "{method}: {out}");
+        assert!(out.contains("PASS   dns"), "{method}: {out}");
+        assert!(!out.contains("config-tenant-invalid"), "{method}: {out}");
+        assert!(!out.contains("config-client-id"), "{method}: {out}");
+    }
+    // A run that does use the tenant still asks for it.
+    let (code, out, _) = run(xdiag(&[
+        "check",
+        "--only",
+        "token",
+        "--method",
+        "smtp",
+        "--client-id",
+        CLIENT_ID,
+        "--color",
+        "never",
+    ]));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("config-tenant-invalid"), "{out}");
+    rt.block_on(lab.shutdown());
+}

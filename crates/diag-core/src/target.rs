@@ -168,6 +168,33 @@ pub struct Target {
     pub send_test: Option<String>,
     /// Run only this check and what it needs.
     pub only: Option<CheckId>,
+    /// What the device's own TLS stack can offer (`smtp-tls` reproduces it).
+    pub device_tls: DeviceTls,
+}
+
+/// What the device's TLS stack offers in its ClientHello. xdiag itself always can do better;
+/// these reproduce an older device so the server's answer to *it* is seen.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeviceTls {
+    /// A current TLS stack (TLS 1.2/1.3 with ECDHE): nothing extra to test.
+    #[default]
+    Modern,
+    /// TLS 1.2 with static-RSA key exchange only (`TLS_RSA_WITH_*`), no elliptic-curve
+    /// extensions: older MFP firmware (case-26).
+    RsaOnly,
+    /// At most TLS 1.1 (TLS 1.0/1.1 firmware).
+    Tls11,
+}
+
+impl DeviceTls {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeviceTls::Modern => "modern",
+            DeviceTls::RsaOnly => "rsa-only",
+            DeviceTls::Tls11 => "tls1.1",
+        }
+    }
 }
 
 impl Target {
@@ -179,11 +206,112 @@ impl Target {
         }
     }
 
-    /// The sending domain: `--domain`, else the mailbox's domain.
+    /// The sending domain: `--domain`, else the domain of the From address or the mailbox,
+    /// else the tenant when it was given as a domain name. An address domain that is not a
+    /// public DNS name (`scanner@localhost`, as old firmware sends, case-23) is passed over:
+    /// no receiver can look it up, and the tenant's own domain is where its mail goes.
     pub fn sending_domain(&self) -> Option<String> {
-        self.domain.clone().or_else(|| {
-            let from = self.from.as_deref().or(self.mailbox.as_deref())?;
-            from.split_once('@').map(|(_, d)| d.to_ascii_lowercase())
-        })
+        if let Some(d) = self
+            .domain
+            .as_deref()
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+        {
+            return Some(d.to_ascii_lowercase());
+        }
+        [self.from.as_deref(), self.mailbox.as_deref()]
+            .into_iter()
+            .flatten()
+            .filter_map(address_domain)
+            .find(|d| is_public_name(d))
+            .or_else(|| {
+                let t = self
+                    .tenant
+                    .trim()
+                    .trim_end_matches('.')
+                    .to_ascii_lowercase();
+                (t.contains('.') && is_public_name(&t) && !t.contains('/')).then_some(t)
+            })
+    }
+
+    /// The domain of the envelope sender (From, else the mailbox), public or not.
+    pub fn sender_domain(&self) -> Option<String> {
+        [self.from.as_deref(), self.mailbox.as_deref()]
+            .into_iter()
+            .flatten()
+            .find_map(address_domain)
+    }
+}
+
+fn address_domain(address: &str) -> Option<String> {
+    address
+        .trim()
+        .rsplit_once('@')
+        .map(|(_, d)| d.trim_end_matches('.').to_ascii_lowercase())
+        .filter(|d| !d.is_empty())
+}
+
+/// A name a resolver on the internet could answer for: at least two labels and not one of the
+/// special-use or private names (RFC 6761, RFC 8375, common LAN suffixes).
+pub fn is_public_name(domain: &str) -> bool {
+    let d = domain.trim().trim_end_matches('.').to_ascii_lowercase();
+    const PRIVATE: [&str; 7] = [
+        "localhost",
+        "local",
+        "localdomain",
+        "lan",
+        "internal",
+        "invalid",
+        "home.arpa",
+    ];
+    d.contains('.')
+        && d.parse::<std::net::IpAddr>().is_err()
+        && !PRIVATE
+            .iter()
+            .any(|p| d == *p || d.ends_with(&format!(".{p}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(tenant: &str, from: Option<&str>, mailbox: Option<&str>) -> Target {
+        Target {
+            tenant: tenant.into(),
+            client_id: String::new(),
+            credential: Credential::None,
+            mailbox: mailbox.map(str::to_string),
+            from: from.map(str::to_string),
+            method: Method::Relay,
+            scope: None,
+            domain: None,
+            public_ip: None,
+            cloud: Cloud::Global,
+            endpoints: Cloud::Global.endpoints(),
+            timeout: Duration::from_secs(1),
+            send_test: None,
+            only: None,
+            device_tls: DeviceTls::Modern,
+        }
+    }
+
+    #[test]
+    fn a_private_sender_domain_gives_way_to_the_tenant_domain() {
+        // case-23: scanner@localhost, tenant typed as contoso.com.
+        let t = target("contoso.com", Some("scanner@localhost"), None);
+        assert_eq!(t.sending_domain().as_deref(), Some("contoso.com"));
+        assert_eq!(t.sender_domain().as_deref(), Some("localhost"));
+        let t = target("contoso.com", Some("scan@Fabrikam.com"), None);
+        assert_eq!(t.sending_domain().as_deref(), Some("fabrikam.com"));
+        let t = target(
+            "11111111-2222-3333-4444-555555555555",
+            Some("a@printer.local"),
+            None,
+        );
+        assert_eq!(t.sending_domain(), None);
+        let t = target("", Some("a@printer.local"), Some("s@contoso.com"));
+        assert_eq!(t.sending_domain().as_deref(), Some("contoso.com"));
+        assert!(!is_public_name("192.0.2.1"));
+        assert!(is_public_name("contoso.co.uk."));
     }
 }

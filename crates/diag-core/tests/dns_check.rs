@@ -556,6 +556,7 @@ fn target(
         timeout,
         send_test: None,
         only: Some(CheckId::Dns),
+        device_tls: Default::default(),
     }
 }
 

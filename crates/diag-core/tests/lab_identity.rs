@@ -1,6 +1,8 @@
 //! The identity checks against the offline lab tenant (crates/diag-lab): each built-in scenario
 //! describes tenant state only; the diagnosis it must produce is stated here, from the reference
 //! and the cases (shared/cases), never read from the scenario.
+mod support;
+
 use std::time::{Duration, Instant};
 
 use diag_core::{
@@ -8,78 +10,9 @@ use diag_core::{
     finding::Status,
     pipeline::{self, Event, PipelineOptions},
     report::Report,
-    secret::Secret,
-    target::{Cloud, Credential, Method, Target},
 };
 use diag_lab::{Lab, LabOptions, Scenario, scenario::Method as LabMethod};
-
-fn some(s: &str) -> Option<String> {
-    (!s.trim().is_empty()).then(|| s.to_string())
-}
-
-/// What the technician would type for this lab: its `[device]` inputs and its endpoints.
-fn target_for(lab: &Lab) -> Target {
-    let d = &lab.device().settings;
-    let method = match d.method {
-        LabMethod::Smtp => Method::Smtp,
-        LabMethod::Graph => Method::Graph,
-        LabMethod::DirectSend => Method::DirectSend,
-        LabMethod::Relay => Method::Relay,
-    };
-    let credential = if d.device_code {
-        Credential::DeviceCode
-    } else if let Some(c) = &lab.device().certificate {
-        Credential::Certificate {
-            certificate_pem: c.certificate_pem.clone(),
-            private_key_pem: Secret::new(c.private_key_pem.clone()),
-        }
-    } else if d.client_secret.is_empty() {
-        Credential::None
-    } else {
-        Credential::Secret(Secret::new(d.client_secret.clone()))
-    };
-    let mut endpoints = Cloud::Global.endpoints();
-    endpoints.login_base = lab.endpoints().login_base.clone();
-    endpoints.graph_base = lab.endpoints().graph_base.clone();
-    endpoints.smtp_addr = lab.endpoints().smtp_submission;
-    endpoints.extra_ca_pem = Some(lab.ca_pem().to_string());
-    Target {
-        tenant: d.tenant.clone(),
-        client_id: d.client_id.clone(),
-        credential,
-        mailbox: some(&d.mailbox),
-        from: some(&d.from),
-        method,
-        scope: some(&d.scope),
-        domain: None,
-        public_ip: d.public_ip.parse().ok(),
-        cloud: Cloud::Global,
-        endpoints,
-        timeout: Duration::from_secs(5),
-        send_test: some(&d.send_test),
-        only: None,
-    }
-}
-
-async fn run_scenario(name: &str, latency: Duration, send_test: bool) -> (Report, Vec<Event>, Lab) {
-    let scenario = Scenario::builtin(name).unwrap_or_else(|| panic!("no built-in scenario {name}"));
-    let lab = Lab::start(&scenario, LabOptions { latency })
-        .await
-        .unwrap_or_else(|e| panic!("lab {name}: {e}"));
-    let mut target = target_for(&lab);
-    if send_test {
-        // `--send-test` is a check option, not tenant state.
-        target.send_test = Some("someone@fabrikam.com".into());
-    }
-    let mut events = Vec::new();
-    let report = tokio::time::timeout(
-        Duration::from_secs(60),
-        pipeline::run(&target, &mut |e| events.push(e)),
-    )
-    .await
-    .unwrap_or_else(|_| panic!("{name}: the run did not end"));
-    (report, events, lab)
-}
+use support::lab::{run_scenario, target_for};
 
 /// The identity path's checks: the ones this suite is about (the mail path is tested apart).
 fn identity(check: CheckId) -> bool {

@@ -302,6 +302,7 @@ fn target(method: Method) -> Target {
         timeout: Duration::from_secs(5),
         send_test: None,
         only: None,
+        device_tls: Default::default(),
     }
 }
 

@@ -63,6 +63,7 @@ fn relay_target(stub: &Stub, method: Method) -> Target {
         timeout: Duration::from_secs(3),
         send_test: None,
         only: Some(CheckId::Relay),
+        device_tls: Default::default(),
     }
 }
 

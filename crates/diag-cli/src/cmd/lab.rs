@@ -11,8 +11,15 @@ use std::{
 
 use anyhow::{Context as _, bail};
 use clap::Subcommand;
-use diag_core::{config::MethodChoice, secret::Secret, target::Target};
-use diag_lab::{Lab, LabOptions, Scenario, scenario::Method as LabMethod};
+use diag_core::{
+    config::MethodChoice,
+    secret::Secret,
+    target::{DeviceTls, Target},
+};
+use diag_lab::{
+    Lab, LabOptions, Scenario,
+    scenario::{DeviceTlsCiphers, Method as LabMethod},
+};
 
 use crate::{
     cli::Format,
@@ -79,6 +86,7 @@ pub fn run(ctx: &Context, args: LabArgs) -> anyhow::Result<u8> {
         let (inputs, profile) = args.target.merged_over(lab_inputs(&lab))?;
         let mut target = build_target(&inputs, args.target.only, false)?;
         point_at_lab(&mut target, &lab);
+        target.device_tls = device_tls(&lab);
         let mut notes = vec![("lab scenario".to_string(), scenario.name.clone())];
         notes.extend(endpoint_note(&target));
         if let Some(name) = profile {
@@ -179,6 +187,14 @@ fn lab_inputs(lab: &Lab) -> Inputs {
         smtp_port: endpoints.smtp_submission.map(|a| a.port()),
         dns_server: endpoints.dns,
         ca_file: None,
+    }
+}
+
+/// What the scenario's device can offer in TLS (`[device] tls_ciphers`).
+fn device_tls(lab: &Lab) -> DeviceTls {
+    match lab.device().settings.tls_ciphers {
+        DeviceTlsCiphers::Modern => DeviceTls::Modern,
+        DeviceTlsCiphers::RsaOnly => DeviceTls::RsaOnly,
     }
 }
 

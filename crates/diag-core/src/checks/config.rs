@@ -107,10 +107,17 @@ fn scope_resources(scope: &str, target: &Target) -> (bool, bool) {
 pub(crate) fn run(cx: &Ctx) -> Finding {
     let t = &cx.target;
     let mut problems: Vec<(RuleId, String)> = Vec::new();
-    if let Some(why) = tenant_problem(&t.tenant) {
+    // Judge only what the planned checks use: direct send and relay need no tenant or app, and
+    // `--only dns` needs neither.
+    let uses_token = t.method.uses_token() && cx.planned(CheckId::Token);
+    let uses_submission = t.method == Method::Smtp
+        && [CheckId::Reach, CheckId::SmtpTls, CheckId::SmtpAuth]
+            .iter()
+            .any(|c| cx.planned(*c));
+    if uses_token && let Some(why) = tenant_problem(&t.tenant) {
         problems.push((ids::CONFIG_TENANT_INVALID, why));
     }
-    if t.method.uses_token() {
+    if uses_token {
         if let Some(why) = client_id_problem(&t.client_id) {
             problems.push((ids::CONFIG_CLIENT_ID_NOT_GUID, why));
         }
@@ -141,7 +148,7 @@ pub(crate) fn run(cx: &Ctx) -> Finding {
             }
         }
     }
-    if t.method == Method::Smtp {
+    if uses_submission {
         let host = t
             .endpoints
             .smtp_host
@@ -163,11 +170,20 @@ pub(crate) fn run(cx: &Ctx) -> Finding {
         }
     }
 
-    let evidence = vec![
+    let mut evidence = vec![
         Evidence::new("tenant", t.tenant.trim()),
         Evidence::new("method", t.method.as_str()),
         Evidence::new("cloud", t.cloud.as_str()),
     ];
+    if !uses_token {
+        evidence[0] = Evidence::new(
+            "tenant",
+            match t.tenant.trim() {
+                "" => "(not needed by these checks)".to_string(),
+                other => format!("{other} (not needed by these checks)"),
+            },
+        );
+    }
     let mut findings: Vec<Finding> = problems
         .into_iter()
         .map(|(rule, why)| cx.judged(CHECK, rule, why))
@@ -179,7 +195,7 @@ pub(crate) fn run(cx: &Ctx) -> Finding {
         None => {
             let mut f = Finding::pass(CHECK, "inputs look right");
             f.evidence = evidence;
-            if t.method.uses_token() {
+            if uses_token {
                 f.evidence
                     .push(Evidence::new("client_id", t.client_id.trim()));
             }

@@ -31,7 +31,7 @@ use crate::{
         dmarc::{self, Dmarc},
         parse::{Mechanism, TermKind},
     },
-    target::{Cloud, Method},
+    target::{Cloud, Method, is_public_name},
 };
 
 const CHECK: CheckId = CheckId::Dns;
@@ -126,13 +126,21 @@ pub(crate) async fn run(cx: &Arc<Ctx>) -> Finding {
         }
     };
     let server = client.server().to_string();
-    let sender = t
-        .from
-        .as_deref()
-        .or(t.mailbox.as_deref())
-        .map(str::trim)
-        .unwrap_or_default()
-        .to_string();
+    // An envelope domain that is not a public name (`scanner@localhost`) has no records to
+    // judge: the sending domain above is then the tenant's, and the note says why.
+    let private_sender = t
+        .sender_domain()
+        .filter(|d| *d != domain && !is_public_name(d));
+    let sender = match &private_sender {
+        Some(_) => format!("postmaster@{domain}"),
+        None => t
+            .from
+            .as_deref()
+            .or(t.mailbox.as_deref())
+            .map(str::trim)
+            .unwrap_or_default()
+            .to_string(),
+    };
     let inputs = Inputs {
         domain,
         method: t.method,
@@ -160,6 +168,12 @@ pub(crate) async fn run(cx: &Arc<Ctx>) -> Finding {
         None => Finding::pass(CHECK, verdict.summary),
     };
     finding.evidence = verdict.evidence;
+    if let Some(d) = private_sender {
+        finding.evidence.push(Evidence::new(
+            "sender_domain",
+            format!("{d} is not a public DNS name: no receiver can check SPF or DMARC for it, and Exchange Online accepts its mail as the tenant's only through a matching connector"),
+        ));
+    }
     finding
 }
 

@@ -63,14 +63,16 @@ pub(crate) async fn run(cx: &Arc<Ctx>) -> Finding {
         .filter(|a| !a.is_empty())
         .map(str::to_string)
         .unwrap_or_else(|| format!("xdiag@{domain}"));
+    // A recipient inside the tenant: the mailbox, else the From address when it is in the
+    // sending domain (`scanner@localhost` is nobody's mailbox, case-23).
     let internal = cx
         .target
         .mailbox
         .as_deref()
         .map(str::trim)
         .filter(|m| !m.is_empty())
-        .unwrap_or(&from)
-        .to_string();
+        .or(Some(from.as_str()).filter(|f| in_domain(f, &domain)))
+        .map(str::to_string);
     let test_to = cx
         .target
         .send_test
@@ -94,7 +96,7 @@ pub(crate) async fn run(cx: &Arc<Ctx>) -> Finding {
     let outcome = dialogue(
         &mut client,
         &from,
-        internal_test.unwrap_or(&internal),
+        internal_test.or(internal.as_deref()),
         internal_test.is_some(),
         external,
     )
@@ -145,7 +147,7 @@ fn in_domain(address: &str, domain: &str) -> bool {
 async fn dialogue(
     client: &mut SmtpClient,
     from: &str,
-    internal: &str,
+    internal: Option<&str>,
     send_internal: bool,
     external: Option<&str>,
 ) -> Outcome {
@@ -166,13 +168,20 @@ async fn dialogue(
                 external: false,
             });
         }
-        if let Some(refusal) = transaction(client, from, internal, send_internal, false).await? {
-            return Ok(refusal);
-        }
-        let mut said = if send_internal {
-            format!("accepted the test message to {internal} without authentication")
-        } else {
-            format!("accepts mail from {from} to {internal} without authentication")
+        let mut said = match internal {
+            Some(internal) => {
+                if let Some(refusal) =
+                    transaction(client, from, internal, send_internal, false).await?
+                {
+                    return Ok(refusal);
+                }
+                if send_internal {
+                    format!("accepted the test message to {internal} without authentication")
+                } else {
+                    format!("accepts mail from {from} to {internal} without authentication")
+                }
+            }
+            None => "answers without authentication (no recipient inside the tenant to try: give --mailbox)".to_string(),
         };
         if let Some(to) = external {
             if let Some(refusal) = transaction(client, from, to, true, true).await? {

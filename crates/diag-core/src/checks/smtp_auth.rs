@@ -10,6 +10,7 @@ use chrono::Utc;
 
 use super::{
     context::{Ctx, GraphFetch},
+    licence,
     smtp_tls::{
         Session, endpoint, error_finding, open_submission, session_evidence, tls_setup,
         transcript_evidence,
@@ -20,7 +21,7 @@ use crate::{
     classify::smtp::{
         AuthFacts, SmtpPath, classify, is_bare_auth_failure, narrow_auth_unsuccessful,
     },
-    facts::MailboxKind,
+    facts::{MailboxKind, UserRecord},
     finding::{Evidence, Finding},
     net::smtp::{AuthExchange, TlsVersions},
     rules::ids,
@@ -172,26 +173,36 @@ async fn auth_failure(cx: &Ctx, check: CheckId, x: &AuthExchange, user: &str) ->
 }
 
 /// Is the sending mailbox a shared one? What `mailbox` found, else Graph's `mailboxSettings`
-/// (read once per run and shared with `mailbox`, which may still be running); `None` when
-/// nobody can tell.
+/// (read once per run and shared with `mailbox`, which may still be running), else the user
+/// record: a sign-in-blocked account with no mailbox plan is how a shared mailbox looks to an app
+/// without MailboxSettings.Read (reference §8: shared mailboxes need no licence and their
+/// sign-in stays blocked). `None` when nobody can tell.
 async fn shared_mailbox(cx: &Ctx) -> Option<bool> {
     if let Some(kind) = cx.facts.mailbox.get() {
-        return match kind {
-            MailboxKind::Shared => Some(true),
-            MailboxKind::Unknown => None,
-            _ => Some(false),
-        };
+        match kind {
+            MailboxKind::Shared => return Some(true),
+            MailboxKind::Unknown => {}
+            _ => return Some(false),
+        }
     }
-    let GraphFetch::Reply(reply) = cx.settings_reply().await else {
+    if let GraphFetch::Reply(reply) = cx.settings_reply().await
+        && reply.is_success()
+        && let Some(settings) = reply.json::<serde_json::Value>()
+        && let Some(purpose) = settings.get("userPurpose")
+        && let Some(purpose) = purpose
+            .as_str()
+            .or_else(|| purpose.get("value").and_then(|v| v.as_str()))
+    {
+        return Some(purpose.eq_ignore_ascii_case("shared"));
+    }
+    let GraphFetch::Reply(reply) = cx.user_reply().await else {
         return None;
     };
-    if !reply.is_success() {
-        return None;
-    }
-    let settings = reply.json::<serde_json::Value>()?;
-    let purpose = settings.get("userPurpose")?;
-    let purpose = purpose
-        .as_str()
-        .or_else(|| purpose.get("value").and_then(|v| v.as_str()))?;
-    Some(purpose.eq_ignore_ascii_case("shared"))
+    let user = reply
+        .is_success()
+        .then(|| reply.json::<UserRecord>())
+        .flatten()?;
+    let blocked = user.account_enabled == Some(false);
+    let unlicensed = licence::mailbox_plans(&user).0.is_empty();
+    (blocked && unlicensed).then_some(true)
 }

@@ -17,12 +17,14 @@ use crate::{
     finding::{Evidence, Finding},
     net::{
         smtp::{
-            Capabilities, ImplicitTls, Reply, SmtpClient, SmtpError, StartTls, TlsFailure,
-            TlsFailureKind, TlsInfo, TlsSetup, TlsVersions, Transcript, probe_implicit_tls,
+            Capabilities, DeviceStartTls, ImplicitTls, Reply, ServerChose, SmtpClient, SmtpError,
+            StartTls, TlsFailure, TlsFailureKind, TlsInfo, TlsSetup, TlsVersions, Transcript,
+            describe_device_tls, probe_implicit_tls,
         },
         tcp::{ConnectFailure, host_port},
     },
     rules::{RuleId, ids},
+    target::DeviceTls,
 };
 
 const CHECK: CheckId = CheckId::SmtpTls;
@@ -42,6 +44,7 @@ pub(crate) fn rules() -> Vec<RuleId> {
         ids::SMTP_IMPLICIT_TLS_ON_587,
         ids::TLS_UNTRUSTED_ROOT,
         ids::TLS_NO_SHARED_CIPHER,
+        ids::TLS_VERSION_TOO_OLD,
         ids::XDIAG_INTERNAL_ERROR,
     ];
     all.extend(crate::classify::smtp::rules());
@@ -96,11 +99,106 @@ pub(crate) async fn run(cx: &Arc<Ctx>) -> Finding {
             Err(e) => evidence.push(Evidence::new("tls12", format!("not tested: {e}"))),
         }
     }
+    // An older device offers less than xdiag: send its ClientHello and see what the server says.
+    let mut device_transcript = None;
+    let device = cx.target.device_tls;
+    if device != DeviceTls::Modern {
+        evidence.push(Evidence::new("device_tls", describe_device_tls(device)));
+        let (result, transcript) = device_probe(cx, device).await;
+        device_transcript = transcript;
+        match result {
+            Ok(chose) => evidence.push(Evidence::new(
+                "device_handshake",
+                format!(
+                    "accepted: the server chose {} with {}",
+                    chose.version, chose.suite
+                ),
+            )),
+            Err(SmtpError::Tls(t))
+                if matches!(
+                    t.kind,
+                    TlsFailureKind::NoSharedCipher
+                        | TlsFailureKind::ProtocolVersion
+                        | TlsFailureKind::Closed
+                ) =>
+            {
+                evidence.push(Evidence::new(
+                    "device_handshake",
+                    format!("refused: {}", t.detail),
+                ));
+                finding = Some(device_refused(cx, device, &t));
+            }
+            Err(e) => evidence.push(Evidence::new(
+                "device_handshake",
+                format!("not tested: {e}"),
+            )),
+        }
+    }
     let mut f = finding.unwrap_or_else(|| Finding::pass(CHECK, pass_summary(&session.tls)));
     f.evidence.extend(evidence);
     f.evidence
         .extend(transcript_evidence(session.client.transcript()));
+    if let Some(t) = device_transcript {
+        f.evidence.extend(
+            transcript_evidence(&t)
+                .into_iter()
+                .map(|e| Evidence::new("device_smtp", e.value)),
+        );
+    }
     f
+}
+
+/// The server refused the device's own ClientHello: no suite (case-26) or no version in common.
+fn device_refused(cx: &Ctx, device: DeviceTls, t: &TlsFailure) -> Finding {
+    let host = endpoint(cx);
+    let (rule, summary) = match device {
+        DeviceTls::Tls11 => (
+            ids::TLS_VERSION_TOO_OLD,
+            format!("{host} refused the device's TLS 1.0/1.1 handshake: it needs TLS 1.2 or later"),
+        ),
+        _ => (
+            ids::TLS_NO_SHARED_CIPHER,
+            format!(
+                "{host} refused the device's TLS handshake: no cipher suite in common (the device offers static-RSA suites only, the server ECDHE only)"
+            ),
+        ),
+    };
+    cx.judged(CHECK, rule, summary)
+        .with("tls_error", format!("{}: {}", t.kind.as_str(), t.detail))
+}
+
+/// A second connection on which the device's own ClientHello goes out after STARTTLS.
+async fn device_probe(
+    cx: &Ctx,
+    device: DeviceTls,
+) -> (Result<ServerChose, SmtpError>, Option<Transcript>) {
+    let ep = &cx.target.endpoints;
+    let host = ep.smtp_host.trim();
+    let addr = match super::reach::address(cx, host, ep.smtp_port, ep.smtp_addr).await {
+        Ok(a) => a,
+        Err(e) => return (Err(SmtpError::Connect(e)), None),
+    };
+    let mut client = match SmtpClient::connect(host, ep.smtp_port, addr, cx.target.timeout).await {
+        Ok(c) => c,
+        Err(e) => return (Err(e), None),
+    };
+    let result = async {
+        let g = client.greeting().await?;
+        let e = client.ehlo().await?;
+        if g.code != 220 || !e.is_positive() || !Capabilities::from_reply(&e).starttls() {
+            return Err(SmtpError::BadInput(
+                "the server did not offer STARTTLS the second time".into(),
+            ));
+        }
+        match client.starttls_as_device(device).await? {
+            DeviceStartTls::Accepted(chose) => Ok(chose),
+            DeviceStartTls::Refused(r) => {
+                Err(SmtpError::BadInput(format!("STARTTLS refused: {r}")))
+            }
+        }
+    }
+    .await;
+    (result, Some(client.transcript().clone()))
 }
 
 fn pass_summary(tls: &TlsInfo) -> String {

@@ -183,6 +183,7 @@ fn target(domain: &str, method: Method, public_ip: Option<&str>, dns: SocketAddr
         timeout: Duration::from_secs(3),
         send_test: None,
         only: Some(CheckId::Dns),
+        device_tls: Default::default(),
     }
 }
 

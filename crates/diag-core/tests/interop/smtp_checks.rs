@@ -45,6 +45,7 @@ fn target(
         timeout: Duration::from_secs(5),
         send_test: None,
         only: Some(only),
+        device_tls: Default::default(),
     }
 }
 

@@ -4,6 +4,8 @@
 //! defaults are a healthy tenant. Independent of diag-lab on purpose (small, deterministic).
 #![allow(dead_code)]
 
+pub mod lab;
+
 use std::{
     collections::HashMap,
     net::SocketAddr,
@@ -287,6 +289,8 @@ struct Shared {
 pub struct Fake {
     pub port: u16,
     pub ca_pem: String,
+    /// A DNS server on loopback that refuses every query at once (see `refusing_dns`).
+    pub dns: SocketAddr,
     shared: Arc<Shared>,
 }
 
@@ -352,6 +356,7 @@ impl Fake {
         Fake {
             port,
             ca_pem: ca_cert.pem(),
+            dns: refusing_dns().await,
             shared,
         }
     }
@@ -380,11 +385,13 @@ impl Fake {
                 SocketAddr::from(([127, 0, 0, 1], self.port)),
             ),
         ];
-        // Nothing here ever leaves loopback: the mail path points at a closed local port.
+        // Nothing here ever leaves loopback: the mail path points at a closed local port, and
+        // DNS at a server that refuses at once (a closed UDP port would cost every query the
+        // whole deadline: the ICMP "port unreachable" never reaches an unconnected socket).
         let closed = SocketAddr::from(([127, 0, 0, 1], 9));
         e.smtp_addr = Some(closed);
         e.mx_addr = Some(closed);
-        e.dns_server = Some(closed);
+        e.dns_server = Some(self.dns);
         e
     }
 
@@ -405,6 +412,7 @@ impl Fake {
             timeout: Duration::from_secs(5),
             send_test: None,
             only: None,
+            device_tls: Default::default(),
         }
     }
 }
@@ -456,6 +464,28 @@ async fn handle(
         resp = resp.header(k, v);
     }
     resp.body(Body::from(reply.body)).expect("response")
+}
+
+/// A UDP DNS server on loopback that answers every query `REFUSED` (RFC 1035 §4.1.1): the
+/// question is echoed with QR set and RCODE 5, so a resolver gives up at once.
+pub async fn refusing_dns() -> SocketAddr {
+    let socket = tokio::net::UdpSocket::bind("127.0.0.1:0")
+        .await
+        .expect("bind dns");
+    let addr = socket.local_addr().expect("dns addr");
+    tokio::spawn(async move {
+        let mut buf = [0u8; 4096];
+        while let Ok((n, peer)) = socket.recv_from(&mut buf).await {
+            if n < 12 {
+                continue;
+            }
+            let mut answer = buf[..n].to_vec();
+            answer[2] = 0x80 | (answer[2] & 0x79); // QR, keep opcode and RD, not AA/TC
+            answer[3] = 0x80 | 5; // RA, REFUSED
+            let _ = socket.send_to(&answer, peer).await;
+        }
+    });
+    addr
 }
 
 /// A port that accepts connections and never says a word.

@@ -17,6 +17,7 @@ use tokio::{
 use tokio_rustls::client::TlsStream;
 
 use super::{
+    device_hello::{self, ServerChose},
     error::SmtpError,
     reply::{MAX_REPLY, ReadBuf, ReadError, Reply, read_reply},
     tls::{TlsInfo, TlsSetup, TlsVersions, handshake},
@@ -26,6 +27,7 @@ use super::{
 use crate::{
     net::{error::human_duration, tcp},
     secret::Secret,
+    target::DeviceTls,
 };
 
 /// QUIT is a courtesy: it never gets more than this.
@@ -78,6 +80,14 @@ impl AsyncWrite for Transport {
             Transport::Gone => Poll::Ready(Ok(())),
         }
     }
+}
+
+/// STARTTLS with a device's hand-written ClientHello: what the server chose, or its refusal of
+/// STARTTLS (its reply). A refused handshake is `SmtpError::Tls`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DeviceStartTls {
+    Accepted(ServerChose),
+    Refused(Reply),
 }
 
 /// STARTTLS: upgraded, or the server said no (its reply).
@@ -227,6 +237,44 @@ impl SmtpClient {
                 self.transport = Transport::Tls(Box::new(stream));
                 self.tls = Some(info.clone());
                 Ok(StartTls::Upgraded(info))
+            }
+            Err(f) => {
+                self.transcript
+                    .note(&format!("TLS handshake failed: {}", f.detail));
+                Err(SmtpError::Tls(f))
+            }
+        }
+    }
+
+    /// STARTTLS, then the ClientHello `device` would send instead of rustls' (see
+    /// `device_hello`), and the server's first answer. The connection cannot go on afterwards.
+    pub async fn starttls_as_device(
+        &mut self,
+        device: DeviceTls,
+    ) -> Result<DeviceStartTls, SmtpError> {
+        let reply = self.command("STARTTLS", "STARTTLS", "STARTTLS").await?;
+        if reply.code != 220 {
+            return Ok(DeviceStartTls::Refused(reply));
+        }
+        self.buf.clear();
+        let Transport::Plain(tcp) = &mut self.transport else {
+            return Err(SmtpError::BadInput(
+                "STARTTLS on a connection that is not plain TCP".into(),
+            ));
+        };
+        self.transcript.note(&format!(
+            "ClientHello as the device: {}",
+            device_hello::describe(device)
+        ));
+        let result = device_hello::offer(tcp, device, &self.host, self.deadline).await;
+        self.transport = Transport::Gone;
+        match result {
+            Ok(chose) => {
+                self.transcript.note(&format!(
+                    "the server chose {} with {}",
+                    chose.version, chose.suite
+                ));
+                Ok(DeviceStartTls::Accepted(chose))
             }
             Err(f) => {
                 self.transcript

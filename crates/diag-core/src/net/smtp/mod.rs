@@ -8,6 +8,7 @@
 //! Replies are data, not errors: a `535` comes back as a `Reply` for `classify::smtp` to read.
 //! `SmtpError` is for exchanges that produced no reply (deadline, closed, not SMTP, TLS).
 mod client;
+mod device_hello;
 mod ehlo;
 mod error;
 mod reply;
@@ -15,7 +16,8 @@ mod tls;
 mod transcript;
 mod xoauth2;
 
-pub use client::{AuthExchange, DataExchange, SmtpClient, StartTls};
+pub use client::{AuthExchange, DataExchange, DeviceStartTls, SmtpClient, StartTls};
+pub use device_hello::{ServerChose, client_hello, describe as describe_device_tls};
 pub use ehlo::Capabilities;
 pub use error::SmtpError;
 pub use reply::{EnhancedCode, MAX_LINE, MAX_REPLY, Reply, preview};
