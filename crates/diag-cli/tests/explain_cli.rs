@@ -267,3 +267,36 @@ fn rules_show_uses_the_same_renderers() {
     );
     assert_eq!(json(&o)["id"], "smtp-auth-disabled-for-tenant");
 }
+
+#[test]
+fn an_smtp_session_is_rebuilt_in_every_format_without_its_secrets() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/artifacts/smtp/smtp-basic-auth-disabled.printer-login-refused.txt")
+        .display()
+        .to_string();
+    let o = xdiag(&["--format", "json", "explain", "--file", &path], None);
+    no_panic(&o);
+    assert_eq!(code(&o), 0);
+    let v = json(&o);
+    assert_eq!(v["findings"][0]["rule"], "smtp-basic-auth-disabled");
+    let a = &v["artifacts"][0];
+    assert_eq!(a["kind"], "smtp-session");
+    assert!(a["transcript"].as_array().is_some_and(|t| t.len() > 20));
+    assert_eq!(a["hits"][0]["rule"], "smtp-basic-auth-disabled");
+    for format in ["human", "json", "markdown"] {
+        let o = xdiag(&["--format", format, "explain", "--file", &path], None);
+        let out = stdout(&o);
+        // The LOGIN answers: base64 of the user and of the password.
+        assert!(
+            !out.contains("V2ludGVyMjAyNSFTY2Fu") && !out.contains("Winter2025!Scan"),
+            "{out}"
+        );
+        assert!(out.contains("<password, not shown>"), "{format}: {out}");
+    }
+    let o = xdiag(&["--format", "markdown", "explain", "--file", &path], None);
+    assert!(
+        stdout(&o).contains("### SMTP session (lines 1–33)"),
+        "{}",
+        stdout(&o)
+    );
+}

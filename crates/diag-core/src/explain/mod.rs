@@ -5,8 +5,11 @@
 //! Aho-Corasick automaton of every literal the rules need) finds candidate lines; each gets the
 //! full analysis in `scan`: `tokens` pulls out code tokens, `matcher` looks them up and runs the
 //! patterns whose literals the line holds, and the `readers` understand JWTs, XOAUTH2 blobs and
-//! JSON error bodies. `rank` scores and orders the rules; the result is one `ExplainReport`,
-//! laid out by `render` as text, JSON or a Markdown ticket note. Everything shown is redacted.
+//! JSON error bodies. Artifact readers rebuild whole artifacts (an SMTP session, a bounce,
+//! headers, a sign-in log export) from the whole input, or from windows of lines around their
+//! triggers when the input is large. `rank` scores and orders the rules; the result is one
+//! `ExplainReport`, laid out by `render` as text, JSON or a Markdown ticket note. Everything
+//! shown is redacted.
 pub mod input;
 pub mod matcher;
 pub mod prefilter;
@@ -21,7 +24,8 @@ use std::io::{self, Read};
 
 pub use matcher::Matcher;
 pub use report::{
-    Evidence, ExplainReport, Finding, InputSummary, Sample, TokenProblem, TokenReport, Usability,
+    Artifact, ArtifactHit, ArtifactKind, Evidence, ExplainReport, Finding, InputSummary, Sample,
+    TokenProblem, TokenReport, Usability,
 };
 
 use crate::jwt::Intended;
@@ -85,6 +89,13 @@ pub fn explain_reader<R: Read>(
         ));
     }
     notes.append(&mut scanner.notes);
+    if scanner.artifacts_dropped > 0 {
+        notes.push(format!(
+            "{} more artifact(s) were found than the {} listed",
+            scanner.artifacts_dropped,
+            scan::ARTIFACT_CAP
+        ));
+    }
     let ranked = std::mem::take(&mut scanner.ranker)
         .finish(|i| (matcher.rules[i].rank, matcher.rules[i].id.clone()));
     let findings = ranked
@@ -116,6 +127,7 @@ pub fn explain_reader<R: Read>(
         findings,
         tokens: scanner.tokens,
         evidence: scanner.evidence,
+        artifacts: std::mem::take(&mut scanner.artifacts),
         unrecognised: scanner.unrecognised.into_iter().collect(),
         closest_ids: Vec::new(),
         notes,
@@ -232,6 +244,7 @@ pub fn explain_rule(rule: &Rule, key: &str) -> ExplainReport {
         findings: vec![f],
         tokens: Vec::new(),
         evidence: Vec::new(),
+        artifacts: Vec::new(),
         unrecognised: Vec::new(),
         closest_ids: Vec::new(),
         notes: Vec::new(),

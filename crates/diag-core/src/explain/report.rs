@@ -1,5 +1,6 @@
 //! The outcome of one `explain` run: everything the three renderers print, already redacted.
 //! The renderers compute nothing; they lay this out.
+pub use super::readers::artifact::{Artifact, ArtifactHit, ArtifactKind};
 use crate::rules::{Reference, Rule, RuleStatus, Severity};
 
 /// One `explain` run.
@@ -14,6 +15,9 @@ pub struct ExplainReport {
     pub tokens: Vec<TokenReport>,
     /// Trace and correlation ids, timestamps: evidence worth quoting in a ticket.
     pub evidence: Vec<Evidence>,
+    /// Whole artifacts rebuilt from the input (SMTP sessions, bounces, headers, sign-in log
+    /// rows), in input order, redacted.
+    pub artifacts: Vec<Artifact>,
     /// Codes seen that no rule knows (`AADSTS9999999`, `016-503`, `5.4.300`).
     pub unrecognised: Vec<String>,
     /// On no match, when the input looked like an id: the nearest rule ids.

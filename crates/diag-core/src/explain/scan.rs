@@ -2,12 +2,15 @@
 //! patterns whose literals they hold, the readers they trigger) and feed the ranker.
 use std::collections::{BTreeSet, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::LazyLock;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
 
 use super::input::Piece;
 use super::matcher::Matcher;
 use super::prefilter::Owner;
 use super::rank::{Hit, HitKind, Ranker, STRUCTURED};
-use super::readers::{self, json, jwt::judge_token, xoauth2};
+use super::readers::{self, ARTIFACT_READERS, artifact::Artifact, json, jwt::judge_token, xoauth2};
 use super::report::{Evidence, TokenReport};
 use super::tokens::{self, Token, TokenKind};
 use crate::jwt::Intended;
@@ -17,6 +20,13 @@ const JSON_LINE_MAX: usize = 256 * 1024;
 const TOKEN_CAP: usize = 10;
 const EVIDENCE_CAP: usize = 12;
 const UNRECOGNISED_CAP: usize = 12;
+/// Artifacts kept in a report; the rest are counted.
+pub const ARTIFACT_CAP: usize = 24;
+/// A large input is read by the artifact readers only around trigger lines: this many lines
+/// before and after (an SMTP session up to its failure fits), and at most this many bytes.
+const WINDOW_BEFORE: usize = 150;
+const WINDOW_AFTER: usize = 60;
+const WINDOW_BYTES: usize = 64 * 1024;
 
 pub struct Scanner<'m> {
     m: &'m Matcher,
@@ -32,6 +42,10 @@ pub struct Scanner<'m> {
     pub binary: bool,
     /// Whole-input notes (JSON that does not parse).
     pub notes: Vec<String>,
+    /// Whole artifacts rebuilt by the artifact readers, in input order, at most `ARTIFACT_CAP`.
+    pub artifacts: Vec<Artifact>,
+    /// Artifacts found beyond the cap.
+    pub artifacts_dropped: u64,
     owners: Vec<Owner>,
     lower: Vec<u8>,
     slow_lines: Vec<(usize, usize)>,
@@ -53,6 +67,8 @@ impl<'m> Scanner<'m> {
             invalid_utf8_lines: 0,
             binary: false,
             notes: Vec::new(),
+            artifacts: Vec::new(),
+            artifacts_dropped: 0,
             owners: Vec::new(),
             lower: Vec::new(),
             slow_lines: Vec::new(),
@@ -100,6 +116,8 @@ impl<'m> Scanner<'m> {
         }
         if p.whole {
             self.whole_input(data, p.first_line);
+        } else if !p.window {
+            self.artifact_windows(data, p.first_line);
         }
         if p.window {
             return 0;
@@ -193,13 +211,16 @@ impl<'m> Scanner<'m> {
         for range in crate::jwt::find_tokens(text) {
             let token = &text[range.clone()];
             let usage = self.usage.or_else(|| readers::usage_near(data, ls, le));
-            self.judge(token, line_no, "jwt", usage, None, range.start, hits);
+            let at = (range.start, self.now);
+            self.judge(token, line_no, "jwt", usage, None, at, hits);
         }
     }
 
     fn xoauth2(&mut self, text: &str, line_no: u64, hits: &mut Vec<Hit>) {
+        // Expiry is judged at the time the line was logged, when it says.
+        let at = xoauth2::line_time(text, self.now).unwrap_or(self.now);
         for blob in xoauth2::find(text) {
-            if let Some(why) = blob.malformed {
+            for why in &blob.faults {
                 self.reader_hit(
                     "smtp-xoauth2-malformed",
                     format!("XOAUTH2 blob: {why}"),
@@ -215,7 +236,7 @@ impl<'m> Scanner<'m> {
                     "xoauth2",
                     Some(Intended::Smtp),
                     blob.user.as_deref(),
-                    blob.offset,
+                    (blob.offset, at),
                     hits,
                 );
             }
@@ -230,7 +251,7 @@ impl<'m> Scanner<'m> {
         found_in: &str,
         usage: Option<Intended>,
         user: Option<&str>,
-        offset: usize,
+        (offset, now): (usize, i64),
         hits: &mut Vec<Hit>,
     ) {
         let mut h = DefaultHasher::new();
@@ -238,7 +259,7 @@ impl<'m> Scanner<'m> {
         if !self.seen_tokens.insert(h.finish()) {
             return;
         }
-        let judged = judge_token(token, line_no, found_in, usage, user, self.now);
+        let judged = judge_token(token, line_no, found_in, usage, user, now);
         for (rule, summary) in judged.findings {
             self.reader_hit(rule, summary, offset, hits);
         }
@@ -357,6 +378,10 @@ impl<'m> Scanner<'m> {
     /// when the whole input looks like JSON but is not.
     fn whole_input(&mut self, data: &[u8], first_line: u64) {
         let text = String::from_utf8_lossy(data);
+        for reader in ARTIFACT_READERS {
+            let found = (reader.read)(&text, first_line, self.now);
+            self.take_artifacts(found, &text, first_line);
+        }
         let trimmed = text.trim_start();
         if trimmed.starts_with(['{', '[']) {
             #[allow(clippy::collapsible_if)]
@@ -426,7 +451,108 @@ impl<'m> Scanner<'m> {
     }
 }
 
+/// One automaton of every artifact reader's triggers; each literal maps to a bit set of the
+/// readers it triggers.
+static TRIGGERS: LazyLock<Option<(AhoCorasick, Vec<u32>)>> = LazyLock::new(|| {
+    let mut lits: Vec<(&str, u32)> = Vec::new();
+    for (i, r) in ARTIFACT_READERS.iter().enumerate().take(32) {
+        for t in r.triggers {
+            match lits.iter_mut().find(|(l, _)| l.eq_ignore_ascii_case(t)) {
+                Some(entry) => entry.1 |= 1 << i,
+                None => lits.push((t, 1 << i)),
+            }
+        }
+    }
+    if lits.is_empty() {
+        return None;
+    }
+    let ac = AhoCorasickBuilder::new()
+        .ascii_case_insensitive(true)
+        .match_kind(MatchKind::LeftmostFirst)
+        .build(lits.iter().map(|(l, _)| l))
+        .ok()?;
+    Some((ac, lits.into_iter().map(|(_, m)| m).collect()))
+});
+
 impl Scanner<'_> {
+    /// A piece of a large input: each artifact reader reads the windows of lines around the
+    /// lines that hold one of its triggers (overlapping windows are merged).
+    fn artifact_windows(&mut self, data: &[u8], first_line: u64) {
+        let Some((ac, masks)) = TRIGGERS.as_ref() else {
+            return;
+        };
+        let mut windows: Vec<(usize, usize, u32)> = Vec::new();
+        let mut pos = 0;
+        while pos < data.len() {
+            let Some(m) = ac.find(Input::new(data).range(pos..)) else {
+                break;
+            };
+            let ls = memchr::memrchr(b'\n', &data[..m.start()]).map_or(0, |i| i + 1);
+            let le =
+                memchr::memchr(b'\n', &data[m.start()..]).map_or(data.len(), |i| m.start() + i);
+            let mut mask = masks[m.pattern().as_usize()];
+            for more in ac.find_iter(Input::new(&data[..le]).range(m.end()..)) {
+                mask |= masks[more.pattern().as_usize()];
+            }
+            let ws = lines_back(data, ls, WINDOW_BEFORE);
+            let we = lines_forward(data, le, WINDOW_AFTER);
+            match windows.last_mut() {
+                Some(w) if ws <= w.1 => {
+                    w.1 = w.1.max(we);
+                    w.2 |= mask;
+                }
+                _ => windows.push((ws, we, mask)),
+            }
+            pos = le + 1;
+        }
+        let (mut line, mut counted) = (first_line, 0);
+        for (ws, we, mask) in windows {
+            line += count_newlines(&data[counted..ws]);
+            counted = ws;
+            let text = String::from_utf8_lossy(&data[ws..we]);
+            for (i, reader) in ARTIFACT_READERS.iter().enumerate().take(32) {
+                if mask & (1 << i) != 0 {
+                    let found = (reader.read)(&text, line, self.now);
+                    self.take_artifacts(found, &text, line);
+                }
+            }
+        }
+    }
+
+    /// Keeps the artifacts (up to the cap) and gives each of their hits to the ranker, on its
+    /// line, as a structured reader's hit.
+    fn take_artifacts(&mut self, found: Vec<Artifact>, text: &str, first_line: u64) {
+        let mut starts: Option<Vec<usize>> = None;
+        for a in found {
+            for h in &a.hits {
+                let mut hits = Vec::new();
+                self.reader_hit(&h.rule, h.label.clone(), 0, &mut hits);
+                if hits.is_empty() || h.line < first_line {
+                    continue;
+                }
+                let starts = starts.get_or_insert_with(|| {
+                    std::iter::once(0)
+                        .chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1))
+                        .collect()
+                });
+                let idx = (h.line - first_line) as usize;
+                let Some(&ls) = starts.get(idx) else {
+                    continue;
+                };
+                let le = starts
+                    .get(idx + 1)
+                    .map_or(text.len(), |&e| e.saturating_sub(1));
+                let line = scrub_base64(&text[ls..le.max(ls)]);
+                self.ranker.add_line(h.line, &line, &hits);
+            }
+            if self.artifacts.len() < ARTIFACT_CAP {
+                self.artifacts.push(a);
+            } else {
+                self.artifacts_dropped += 1;
+            }
+        }
+    }
+
     /// Takes in what another scanner saw of another part of the same input.
     pub fn merge(&mut self, other: Scanner<'_>) {
         self.ranker.merge(other.ranker);
@@ -449,7 +575,77 @@ impl Scanner<'_> {
         self.invalid_utf8_lines += other.invalid_utf8_lines;
         self.binary |= other.binary;
         self.notes.extend(other.notes);
+        self.artifacts.extend(other.artifacts);
+        self.artifacts.sort_by_key(|a| (a.first_line, a.kind));
+        let over = self.artifacts.len().saturating_sub(ARTIFACT_CAP);
+        self.artifacts.truncate(ARTIFACT_CAP);
+        self.artifacts_dropped += other.artifacts_dropped + over as u64;
     }
+}
+
+/// The start of the line `n` lines before the line starting at `ls`, at most `WINDOW_BYTES` back.
+fn lines_back(data: &[u8], ls: usize, n: usize) -> usize {
+    let floor = ls.saturating_sub(WINDOW_BYTES);
+    let mut at = ls;
+    for _ in 0..n {
+        if at <= floor {
+            break;
+        }
+        at = memchr::memrchr(b'\n', &data[floor..at - 1]).map_or(floor, |i| floor + i + 1);
+    }
+    if at == floor && floor > 0 {
+        // Cut mid-line: start at the next whole line.
+        at = memchr::memchr(b'\n', &data[floor..ls]).map_or(ls, |i| floor + i + 1);
+    }
+    at
+}
+
+/// The end of the line `n` lines after the line ending at `le`, at most `WINDOW_BYTES` on.
+fn lines_forward(data: &[u8], le: usize, n: usize) -> usize {
+    let ceil = (le + WINDOW_BYTES).min(data.len());
+    let mut at = le;
+    for _ in 0..n {
+        if at + 1 >= ceil {
+            break;
+        }
+        match memchr::memchr(b'\n', &data[at + 1..ceil]) {
+            Some(i) => at = at + 1 + i,
+            None => {
+                at = if ceil == data.len() { ceil } else { at };
+                break;
+            }
+        }
+    }
+    at
+}
+
+/// A line as given to the ranker for an artifact's hit: long base64 runs (a credential some
+/// logs print, which the redactor may not know by shape) hidden before the usual redaction.
+fn scrub_base64(line: &str) -> String {
+    let b64 = |c: char| c.is_ascii_alphanumeric() || c == '+' || c == '/' || c == '=';
+    let mut out = String::with_capacity(line.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        let mixed = run.bytes().any(|b| b.is_ascii_digit())
+            && run.bytes().any(|b| b.is_ascii_uppercase())
+            && run.bytes().any(|b| b.is_ascii_lowercase());
+        if run.len() >= 20 && mixed {
+            out.push_str(crate::redact::REDACTED);
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in line.chars() {
+        if b64(c) {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
 }
 
 pub(crate) fn count_newlines(b: &[u8]) -> u64 {

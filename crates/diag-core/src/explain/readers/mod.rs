@@ -1,8 +1,36 @@
 //! Structured readers: they understand a piece of text (a JWT, an XOAUTH2 blob, a JSON error
-//! body) instead of matching it, and add strong hits of their own.
+//! body) instead of matching it, and add strong hits of their own. Artifact readers rebuild
+//! whole artifacts (an SMTP session, a bounce, headers, a sign-in log export); `ARTIFACT_READERS`
+//! lists them for the scan.
+pub mod artifact;
 pub mod json;
 pub mod jwt;
 pub mod xoauth2;
+
+/// One artifact reader as the scan runs it.
+pub struct ArtifactReader {
+    /// The module name (`smtp_session`), for messages.
+    pub name: &'static str,
+    /// `read(text, first_line, now)`: the artifacts in `text`, line numbers from `first_line`.
+    pub read: fn(&str, u64, i64) -> Vec<artifact::Artifact>,
+    /// Lower-case literals: a large input is read only around lines that hold one.
+    pub triggers: &'static [&'static str],
+}
+
+/// Declares each artifact reader module and lists it in `ARTIFACT_READERS`: adding a reader
+/// (a module with `read` and `TRIGGERS`) is one name here.
+macro_rules! artifact_readers {
+    ($($module:ident),* $(,)?) => {
+        $(pub mod $module;)*
+        pub const ARTIFACT_READERS: &[ArtifactReader] = &[$(ArtifactReader {
+            name: stringify!($module),
+            read: $module::read,
+            triggers: $module::TRIGGERS,
+        }),*];
+    };
+}
+
+artifact_readers!(smtp_session, bounce, headers, signin);
 
 use crate::jwt::Intended;
 

@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 
 use super::{Style, line_list, relative};
-use crate::explain::report::{ExplainReport, Finding, TokenReport, Usability};
+use crate::explain::report::{Artifact, ExplainReport, Finding, TokenReport, Usability};
 use crate::rules::{Rule, RuleStatus, Severity};
 
 const RESET: &str = "\x1b[0m";
@@ -69,6 +69,10 @@ pub fn render(r: &ExplainReport, style: Style, out: &mut dyn Write) -> io::Resul
                 writeln!(out, "  closest ids: {}", r.closest_ids.join(", "))?;
             }
         }
+    }
+    for a in &r.artifacts {
+        writeln!(out)?;
+        artifact(a, &paint, out)?;
     }
     for t in &r.tokens {
         writeln!(out)?;
@@ -186,6 +190,57 @@ fn sections(
     }
     block(out, "Verify", verify)?;
     block(out, "Notes", notes)
+}
+
+/// Lines of a rebuilt dialogue shown in the terminal; the JSON and Markdown hold more.
+const TRANSCRIPT_SHOWN: usize = 40;
+
+fn artifact(a: &Artifact, paint: &Paint, out: &mut dyn Write) -> io::Result<()> {
+    let span = if a.first_line == a.last_line {
+        format!("line {}", a.first_line)
+    } else {
+        format!("lines {}-{}", a.first_line, a.last_line)
+    };
+    writeln!(
+        out,
+        "{} {}",
+        paint.p(BOLD, &format!("{} ({span}):", a.kind.name())),
+        a.summary
+    )?;
+    let width = a.facts.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    for (k, v) in &a.facts {
+        writeln!(out, "  {k:<width$}  {v}")?;
+    }
+    for h in &a.hits {
+        writeln!(
+            out,
+            "  {} {} ({}, line {})",
+            paint.p(RED, "fault:"),
+            h.label,
+            h.rule,
+            h.line
+        )?;
+    }
+    if !a.transcript.is_empty() {
+        writeln!(out, "  {}", paint.p(DIM, "dialogue (redacted):"))?;
+        for l in a.transcript.iter().take(TRANSCRIPT_SHOWN) {
+            writeln!(out, "    {}", paint.p(DIM, l))?;
+        }
+        if a.transcript.len() > TRANSCRIPT_SHOWN {
+            writeln!(
+                out,
+                "    {}",
+                paint.p(
+                    DIM,
+                    &format!(
+                        "… {} more line(s): see --format markdown or json",
+                        a.transcript.len() - TRANSCRIPT_SHOWN
+                    )
+                )
+            )?;
+        }
+    }
+    Ok(())
 }
 
 fn token(t: &TokenReport, paint: &Paint, out: &mut dyn Write) -> io::Result<()> {

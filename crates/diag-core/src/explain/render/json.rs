@@ -7,7 +7,10 @@
 //!                   "fix_steps", "references", "lines", "line_count", "score", "rank", "source",
 //!                   "status", "what_you_see", "verify", "notes", "samples" } ],
 //!   "token": { ...the first token... }, "tokens": [ ... ],
-//!   "evidence": [ ... ], "unrecognised": [ ... ], "closest_ids": [ ... ], "notes": [ ... ] }
+//!   "evidence": [ ... ],
+//!   "artifacts": [ { "kind", "lines": {"first", "last"}, "summary", "facts": [{"key", "value"}],
+//!                    "transcript": [ ... ], "hits": [{"rule", "label", "line"}] } ],
+//!   "unrecognised": [ ... ], "closest_ids": [ ... ], "notes": [ ... ] }
 //! ```
 //! The fields of the contract keep their names and meaning; the others are extensions. These
 //! wire types are separate from the report types so that a change inside cannot change the wire
@@ -16,7 +19,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::explain::report::{ExplainReport, Finding, TokenReport, Usability};
+use crate::explain::report::{Artifact, ExplainReport, Finding, TokenReport, Usability};
 use crate::rules::{Reference, Rule};
 
 pub const SCHEMA: &str = "xdiag.explain/1";
@@ -32,6 +35,7 @@ struct Doc<'a> {
     token: Option<WireToken<'a>>,
     tokens: Vec<WireToken<'a>>,
     evidence: Vec<WireEvidence<'a>>,
+    artifacts: Vec<WireArtifact<'a>>,
     unrecognised: &'a [String],
     closest_ids: &'a [String],
     notes: &'a [String],
@@ -83,6 +87,62 @@ struct WireEvidence<'a> {
     key: &'a str,
     value: &'a str,
     line: u64,
+}
+
+/// An artifact (extension of `xdiag.explain/1`: added, nothing renamed).
+#[derive(Serialize)]
+struct WireArtifact<'a> {
+    kind: &'static str,
+    lines: WireLines,
+    summary: &'a str,
+    facts: Vec<WireFact<'a>>,
+    transcript: &'a [String],
+    hits: Vec<WireHit<'a>>,
+}
+
+#[derive(Serialize)]
+struct WireLines {
+    first: u64,
+    last: u64,
+}
+
+#[derive(Serialize)]
+struct WireFact<'a> {
+    key: &'a str,
+    value: &'a str,
+}
+
+#[derive(Serialize)]
+struct WireHit<'a> {
+    rule: &'a str,
+    label: &'a str,
+    line: u64,
+}
+
+fn artifact(a: &Artifact) -> WireArtifact<'_> {
+    WireArtifact {
+        kind: a.kind.name(),
+        lines: WireLines {
+            first: a.first_line,
+            last: a.last_line,
+        },
+        summary: &a.summary,
+        facts: a
+            .facts
+            .iter()
+            .map(|(k, v)| WireFact { key: k, value: v })
+            .collect(),
+        transcript: &a.transcript,
+        hits: a
+            .hits
+            .iter()
+            .map(|h| WireHit {
+                rule: &h.rule,
+                label: &h.label,
+                line: h.line,
+            })
+            .collect(),
+    }
 }
 
 #[derive(Serialize)]
@@ -237,6 +297,7 @@ fn doc(r: &ExplainReport) -> Doc<'_> {
                 line: e.line,
             })
             .collect(),
+        artifacts: r.artifacts.iter().map(artifact).collect(),
         unrecognised: &r.unrecognised,
         closest_ids: &r.closest_ids,
         notes: &r.notes,

@@ -3,7 +3,7 @@
 use std::io::{self, Write};
 
 use super::{line_list, relative};
-use crate::explain::report::{ExplainReport, Finding, TokenReport};
+use crate::explain::report::{Artifact, ExplainReport, Finding, TokenReport};
 use crate::rules::{Rule, RuleStatus};
 
 pub fn render(r: &ExplainReport, out: &mut dyn Write) -> io::Result<()> {
@@ -42,6 +42,10 @@ pub fn render(r: &ExplainReport, out: &mut dyn Write) -> io::Result<()> {
                 .collect::<Vec<_>>()
                 .join(", ")
         )?;
+    }
+    for a in &r.artifacts {
+        writeln!(out)?;
+        artifact(a, out)?;
     }
     for t in &r.tokens {
         writeln!(out)?;
@@ -151,6 +155,51 @@ fn references(refs: &[crate::rules::Reference], out: &mut dyn Write) -> io::Resu
         for r in refs {
             writeln!(out, "- [{}]({})", escape(&r.title), r.url)?;
         }
+    }
+    Ok(())
+}
+
+fn artifact(a: &Artifact, out: &mut dyn Write) -> io::Result<()> {
+    let what = match a.kind.name() {
+        "smtp-session" => "SMTP session",
+        "bounce" => "Bounce message",
+        "headers" => "Message headers",
+        "sign-in-log" => "Sign-in log",
+        other => other,
+    };
+    let span = if a.first_line == a.last_line {
+        format!("line {}", a.first_line)
+    } else {
+        format!("lines {}–{}", a.first_line, a.last_line)
+    };
+    writeln!(out, "### {what} ({span})")?;
+    writeln!(out)?;
+    writeln!(out, "{}", escape(&a.summary))?;
+    writeln!(out)?;
+    if !a.facts.is_empty() {
+        writeln!(out, "| | |")?;
+        writeln!(out, "|---|---|")?;
+        for (k, v) in &a.facts {
+            writeln!(out, "| {} | {} |", escape(k), escape(v))?;
+        }
+        writeln!(out)?;
+    }
+    for h in &a.hits {
+        writeln!(
+            out,
+            "- {} (`{}`, line {})",
+            escape(&h.label),
+            h.rule,
+            h.line
+        )?;
+    }
+    if !a.hits.is_empty() {
+        writeln!(out)?;
+    }
+    if !a.transcript.is_empty() {
+        writeln!(out, "Dialogue as rebuilt (redacted):")?;
+        writeln!(out)?;
+        fenced(&a.transcript.join("\n"), out)?;
     }
     Ok(())
 }
