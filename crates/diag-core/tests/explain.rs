@@ -523,3 +523,18 @@ fn lookup_report_snapshot() {
             .is_some_and(|s| !s.is_empty())
     );
 }
+
+/// A bare code that several rules share does not decide between them: the report says so
+/// and names them all; the reply text that follows the code does decide.
+#[test]
+fn a_bare_shared_code_is_reported_as_ambiguous() {
+    let bare = explain("5.7.139");
+    assert!(bare.tied.len() >= 2, "{:?}", bare.tied);
+    assert_eq!(bare.tied[0], bare.findings[0].rule);
+    assert!(bare.notes[0].contains("fits"), "{:?}", bare.notes);
+    let whole = explain(
+        "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Mailbox",
+    );
+    assert!(whole.tied.is_empty(), "{:?}", whole.tied);
+    assert_eq!(whole.findings[0].rule, "smtp-auth-disabled-for-mailbox");
+}

@@ -18,6 +18,7 @@ pub mod readers;
 pub mod render;
 pub mod report;
 mod scan;
+pub mod ties;
 pub mod tokens;
 
 use std::io::{self, Read};
@@ -112,7 +113,11 @@ pub fn explain_reader<R: Read>(
             f.samples = t.samples;
             Some(f)
         })
-        .collect();
+        .collect::<Vec<Finding>>();
+    let tied = ties::tied_with_first(&findings);
+    if !tied.is_empty() {
+        notes.insert(0, ties::tie_note(&tied, &findings[0].matched));
+    }
     Ok(ExplainReport {
         input: InputSummary {
             source: opts.source.clone(),
@@ -129,6 +134,7 @@ pub fn explain_reader<R: Read>(
         evidence: scanner.evidence,
         artifacts: std::mem::take(&mut scanner.artifacts),
         unrecognised: scanner.unrecognised.into_iter().collect(),
+        tied,
         closest_ids: Vec::new(),
         notes,
     })
@@ -246,6 +252,7 @@ pub fn explain_rule(rule: &Rule, key: &str) -> ExplainReport {
         evidence: Vec::new(),
         artifacts: Vec::new(),
         unrecognised: Vec::new(),
+        tied: Vec::new(),
         closest_ids: Vec::new(),
         notes: Vec::new(),
     }

@@ -20,6 +20,9 @@ pub struct ExplainReport {
     pub artifacts: Vec<Artifact>,
     /// Codes seen that no rule knows (`AADSTS9999999`, `016-503`, `5.4.300`).
     pub unrecognised: Vec<String>,
+    /// When the input does not decide between the first findings (a bare shared code): the
+    /// rule ids that tie, the shown one first. Empty when the first finding leads on its own.
+    pub tied: Vec<String>,
     /// On no match, when the input looked like an id: the nearest rule ids.
     pub closest_ids: Vec<String>,
     /// Things the reader should know about the input (binary, invalid UTF-8, long lines, bad JSON).

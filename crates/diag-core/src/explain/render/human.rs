@@ -42,6 +42,20 @@ pub fn render(r: &ExplainReport, style: Style, out: &mut dyn Write) -> io::Resul
     let paint = Paint(style.color);
     match r.findings.split_first() {
         Some((best, rest)) => {
+            if !r.tied.is_empty() {
+                // Said first: the full text below is one of several readings, not the answer.
+                writeln!(
+                    out,
+                    "{} the input fits {} rules equally: {}",
+                    paint.p(&format!("{BOLD}{YELLOW}"), "AMBIGUOUS"),
+                    r.tied.len(),
+                    r.tied.join(", ")
+                )?;
+                writeln!(
+                    out,
+                    "  the text after the code tells them apart; paste the whole reply line\n"
+                )?;
+            }
             best_finding(best, r.lookup.as_deref(), &paint, out)?;
             if !rest.is_empty() {
                 writeln!(out)?;

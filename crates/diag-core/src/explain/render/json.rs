@@ -10,7 +10,7 @@
 //!   "evidence": [ ... ],
 //!   "artifacts": [ { "kind", "lines": {"first", "last"}, "summary", "facts": [{"key", "value"}],
 //!                    "transcript": [ ... ], "hits": [{"rule", "label", "line"}] } ],
-//!   "unrecognised": [ ... ], "closest_ids": [ ... ], "notes": [ ... ] }
+//!   "unrecognised": [ ... ], "tied": [ ... ], "closest_ids": [ ... ], "notes": [ ... ] }
 //! ```
 //! The fields of the contract keep their names and meaning; the others are extensions. These
 //! wire types are separate from the report types so that a change inside cannot change the wire
@@ -37,6 +37,7 @@ struct Doc<'a> {
     evidence: Vec<WireEvidence<'a>>,
     artifacts: Vec<WireArtifact<'a>>,
     unrecognised: &'a [String],
+    tied: &'a [String],
     closest_ids: &'a [String],
     notes: &'a [String],
 }
@@ -299,6 +300,7 @@ fn doc(r: &ExplainReport) -> Doc<'_> {
             .collect(),
         artifacts: r.artifacts.iter().map(artifact).collect(),
         unrecognised: &r.unrecognised,
+        tied: &r.tied,
         closest_ids: &r.closest_ids,
         notes: &r.notes,
     }

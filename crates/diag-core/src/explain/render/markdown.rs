@@ -26,6 +26,18 @@ pub fn render(r: &ExplainReport, out: &mut dyn Write) -> io::Result<()> {
         )?,
     }
     writeln!(out, "| findings | {} |", r.findings.len())?;
+    if !r.tied.is_empty() {
+        writeln!(
+            out,
+            "| ambiguous | the input fits {} rules equally: {} |",
+            r.tied.len(),
+            r.tied
+                .iter()
+                .map(|t| format!("`{t}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )?;
+    }
     writeln!(out, "| xdiag | {} |", env!("CARGO_PKG_VERSION"))?;
     for (i, f) in r.findings.iter().enumerate() {
         writeln!(out)?;
