@@ -112,6 +112,51 @@ fn bounce_direct_send_rejected_is_told_from_tenant_attribution_by_its_text() {
 }
 
 #[test]
+fn bounce_remote_server_at_host_names_the_reply_and_the_host() {
+    let out = bounce_of("exo-remote-server-at-host.txt");
+    assert_eq!(out.len(), 1, "{out:#?}");
+    let a = &out[0];
+    assert_eq!(rules(&out), set(&["relay-direct-send-rejected"]));
+    assert_eq!(
+        fact(a, "remote host"),
+        Some("contoso-com.mail.protection.outlook.com")
+    );
+    assert!(
+        a.summary.starts_with("bounced: 550 5.7.68"),
+        "{}",
+        a.summary
+    );
+}
+
+#[test]
+fn other_wordings_of_a_returned_reply_are_read() {
+    for (text, reply, host) in [
+        (
+            "Remote Server at mx.fabrikam.com (203.0.113.5) returned '550 5.7.1 Relaying denied'",
+            "550 5.7.1 Relaying denied",
+            Some("mx.fabrikam.com"),
+        ),
+        (
+            "Delivery failed. The server has returned an error: 550 5.7.1 Relaying denied",
+            "550 5.7.1 Relaying denied",
+            None,
+        ),
+        (
+            "Remote server returned an error: (550) 5.7.1 Client does not have permissions",
+            "(550) 5.7.1 Client does not have permissions",
+            None,
+        ),
+    ] {
+        let out = bounce::read(text, 1, NOW);
+        assert_eq!(out.len(), 1, "{text}: {out:#?}");
+        assert_eq!(fact(&out[0], "reply"), Some(reply), "{text}");
+        assert_eq!(fact(&out[0], "remote host"), host, "{text}");
+    }
+    // A server that returned something that is no reply is no bounce.
+    assert!(bounce::read("the server returned to normal at 09:14", 1, NOW).is_empty());
+}
+
+#[test]
 fn bounce_send_as_denied_after_authenticated_submission() {
     let out = bounce_of("exo-send-as-denied.txt");
     assert_eq!(out.len(), 1, "{out:#?}");
@@ -396,14 +441,36 @@ fn successful_sign_ins_give_no_finding() {
 }
 
 #[test]
-fn broken_csv_quoting_gives_a_clear_message() {
+fn broken_csv_quoting_gives_a_clear_message_and_costs_only_its_row() {
     let out = signin_of("broken-quoting.csv");
     assert_eq!(out.len(), 1, "{out:#?}");
-    assert!(out[0].hits.is_empty());
     let problem = fact(&out[0], "problem").expect("a problem fact");
     assert!(
         problem.contains("broken CSV quoting") && problem.contains("line 2"),
         "{problem}"
+    );
+    // The row after the broken one is read whole, and the broken row's code still counts.
+    assert_eq!(rules(&out), set(&["entra-user-credentials-invalid"]));
+    assert!(out[0].summary.contains("50126"), "{}", out[0].summary);
+}
+
+#[test]
+fn stray_quotes_inside_a_row_shift_no_error_code() {
+    // Quotes inside unquoted text (`Contoso "MFP" Scan`, `DE,"Failure`) and a last row cut off
+    // inside a quoted field.
+    let out = signin_of("broken-quoting-resync.csv");
+    assert_eq!(out.len(), 1, "{out:#?}");
+    assert_eq!(rules(&out), set(&["entra-user-disabled"]));
+    let problems: Vec<&str> = out[0]
+        .facts
+        .iter()
+        .filter(|(k, _)| k == "problem")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    assert!(
+        problems.iter().any(|p| p.contains("line 2"))
+            && problems.iter().any(|p| p.contains("line 3")),
+        "{problems:?}"
     );
 }
 

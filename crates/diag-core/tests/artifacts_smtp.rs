@@ -85,6 +85,9 @@ fn secrets(text: &str) -> Vec<String> {
         "Tr0ub4dor&3",
         "Invoice$2025",
         "Summer!2025",
+        "S3cr3tPass!2026",
+        "UzNjcjN0UGFzcyEyMDI2",
+        "Wint3rScan!2025",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -341,6 +344,168 @@ fn a_session_inside_a_large_log_is_read_around_its_trigger() {
         assert_eq!(a.first_line, at, "chunk {chunk}");
         assert!(a.hits.iter().all(|h| h.line > at), "{:?}", a.hits);
     }
+}
+
+#[test]
+fn a_healthy_session_in_a_large_log_is_not_listed() {
+    // A healthy XOAUTH2 session (its blob is a trigger) and a failing one, in a large log.
+    let healthy = fixture("none.printer-healthy-xoauth2.txt");
+    let failing = fixture("smtp-starttls-required.smtplib-login-before-tls.txt");
+    let noise =
+        "2025-03-14T08:00:00.000Z XC-1 jobmgr[233]: Job 4711 type=Copy state=Completed pages=3\n";
+    let mut text = String::new();
+    for part in [&healthy, &failing] {
+        for _ in 0..30_000 {
+            text.push_str(noise);
+        }
+        text.push_str(part);
+    }
+    let mut o = opts();
+    o.chunk = 64 * 1024;
+    let r = explain::explain_reader(book(), matcher(), text.as_bytes(), &o).expect("read");
+    let sessions: Vec<_> = r
+        .artifacts
+        .iter()
+        .filter(|a| a.kind == ArtifactKind::SmtpSession)
+        .collect();
+    assert_eq!(sessions.len(), 1, "{sessions:#?}");
+    assert!(
+        sessions[0].summary.starts_with("failed at"),
+        "{sessions:#?}"
+    );
+    // The same healthy session pasted alone is listed.
+    let alone = explain(&healthy);
+    assert_eq!(alone.artifacts.len(), 1);
+}
+
+fn fact<'a>(a: &'a explain::Artifact, key: &str) -> Option<&'a str> {
+    a.facts
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+#[test]
+fn swaks_error_markers_are_server_replies_and_quit_is_no_password() {
+    let r = explain(&fixture(
+        "smtp-security-defaults.swaks-tls-error-marker.txt",
+    ));
+    let a = &r.artifacts[0];
+    let t = a.transcript.join("\n");
+    assert!(t.contains("S: 535 5.7.139"), "{t}");
+    assert_eq!(t.matches("<password, not shown>").count(), 1, "{t}");
+    assert!(t.contains("C: QUIT"), "{t}");
+    assert_eq!(fact(a, "failed at"), Some("AUTH"));
+    assert!(
+        a.summary
+            .starts_with("failed at AUTH (LOGIN) after STARTTLS"),
+        "{}",
+        a.summary
+    );
+    // `<**` marks an error reply in plain text.
+    let plain = "=== Connected to mx.contoso.com.\n<-  220 mx.contoso.com ESMTP\n -> EHLO scanbox\n<-  250 mx.contoso.com Hello\n -> MAIL FROM:<scanner@contoso.com>\n<-  250 2.1.0 Sender OK\n -> RCPT TO:<bob@fabrikam.com>\n<** 550 5.7.54 SMTP; Unable to relay recipient in non-accepted domain\n -> QUIT\n<-  221 2.0.0 Bye\n";
+    let r = explain(plain);
+    let a = &r.artifacts[0];
+    assert_eq!(fact(a, "failed at"), Some("RCPT TO"), "{a:#?}");
+    assert!(
+        a.transcript.iter().any(|l| l.starts_with("S: 550 5.7.54")),
+        "{a:#?}"
+    );
+}
+
+#[test]
+fn direction_words_rebuild_the_session_but_mail_headers_do_not() {
+    let r = explain(&fixture(
+        "jwt-audience-graph-for-smtp.printer-send-recv-graph-token.txt",
+    ));
+    let a = &r.artifacts[0];
+    assert!(
+        fact(a, "logged as").is_some_and(|d| d.contains("Send:/Recv:")),
+        "{a:#?}"
+    );
+    assert_eq!(fact(a, "STARTTLS"), Some("used"));
+    assert_eq!(fact(a, "failed at"), Some("AUTH"));
+    let r = explain(&fixture(
+        "smtp-starttls-required.printer-tx-rx-ehlo-cut-short.txt",
+    ));
+    assert_eq!(r.artifacts.len(), 1, "{:#?}", r.artifacts);
+    let t = r.artifacts[0].transcript.join("\n");
+    assert!(!t.contains("Received") && !t.contains("Thursday"), "{t}");
+    assert!(
+        t.ends_with("S: 221 2.0.0 Service closing transmission channel"),
+        "{t}"
+    );
+}
+
+#[test]
+fn a_cut_short_ehlo_reply_says_nothing_about_what_is_missing() {
+    let r = explain(&fixture(
+        "smtp-starttls-required.printer-tx-rx-ehlo-cut-short.txt",
+    ));
+    let a = &r.artifacts[0];
+    let offered = fact(a, "EHLO before TLS").expect("EHLO fact");
+    assert!(
+        offered.contains("STARTTLS") && offered.contains("cut short"),
+        "{offered}"
+    );
+    assert!(!offered.contains("no AUTH"), "{offered}");
+    let rules: Vec<&str> = a.hits.iter().map(|h| h.rule.as_str()).collect();
+    assert_eq!(rules, vec!["smtp-starttls-required"]);
+    // A cut-short reply that lost its greeting line still shows STARTTLS.
+    let r = explain(
+        "S: 220 host ready\nC: EHLO printer\nS: 250-STARTTLS\nC: AUTH LOGIN\nS: 504 5.7.4 Unrecognized authentication type\n",
+    );
+    let rules: Vec<&str> = r.artifacts[0]
+        .hits
+        .iter()
+        .map(|h| h.rule.as_str())
+        .collect();
+    assert_eq!(rules, vec!["smtp-starttls-required"]);
+}
+
+#[test]
+fn a_blob_wrapped_over_several_lines_is_joined_before_it_is_judged() {
+    let r = explain(&fixture(
+        "jwt-audience-graph-for-smtp.printer-wrapped-76-columns.txt",
+    ));
+    assert!(
+        !ids(&r).contains(&"smtp-xoauth2-malformed"),
+        "{:?}",
+        ids(&r)
+    );
+    let a = &r.artifacts[0];
+    let t = a.transcript.join("\n");
+    assert_eq!(t.matches("XOAUTH2 blob").count(), 1, "{t}");
+    assert!(
+        t.contains("token for Microsoft Graph") && !t.contains("format fault"),
+        "{t}"
+    );
+    // A wrapped blob that is broken once joined is still called malformed.
+    let text = fixture("jwt-audience-graph-for-smtp.printer-wrapped-76-columns.txt")
+        .replace("AQE=", "AQ==");
+    let r = explain(&text);
+    assert!(ids(&r).contains(&"smtp-xoauth2-malformed"), "{:?}", ids(&r));
+}
+
+#[test]
+fn a_paste_that_starts_at_auth_does_not_claim_starttls_was_skipped() {
+    let r = explain(&fixture(
+        "smtp-xoauth2-malformed.angle-blob-without-user.txt",
+    ));
+    let a = &r.artifacts[0];
+    assert_eq!(
+        fact(a, "STARTTLS"),
+        Some("not seen (the log starts mid-session)")
+    );
+    let mech = fact(a, "AUTH mechanism").expect("mechanism");
+    assert!(!mech.contains("before STARTTLS"), "{mech}");
+    assert!(!a.summary.contains("STARTTLS"), "{}", a.summary);
+    // Its token is decoded although the blob has no `user=`: Markdown shows its claims.
+    let md = &all_formats(&r)[2].1;
+    assert!(
+        md.contains("### Access token") && md.contains("| claim | value |"),
+        "{md}"
+    );
 }
 
 #[test]

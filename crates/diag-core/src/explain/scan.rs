@@ -10,7 +10,13 @@ use super::input::Piece;
 use super::matcher::Matcher;
 use super::prefilter::Owner;
 use super::rank::{Hit, HitKind, Ranker, STRUCTURED};
-use super::readers::{self, ARTIFACT_READERS, artifact::Artifact, json, jwt::judge_token, xoauth2};
+use super::readers::{
+    self, ARTIFACT_READERS,
+    artifact::{Artifact, ArtifactKind},
+    json,
+    jwt::judge_token,
+    xoauth2,
+};
 use super::report::{Evidence, TokenReport};
 use super::tokens::{self, Token, TokenKind};
 use crate::jwt::Intended;
@@ -48,7 +54,8 @@ pub struct Scanner<'m> {
     pub artifacts_dropped: u64,
     owners: Vec<Owner>,
     lower: Vec<u8>,
-    slow_lines: Vec<(usize, usize)>,
+    /// Lines the prefilter cannot flag: (line start, the owner that wants them).
+    slow_lines: Vec<(usize, Owner)>,
     last_candidate: Option<u64>,
 }
 
@@ -106,7 +113,7 @@ impl<'m> Scanner<'m> {
             self.m.prefilter.owners_in(&data[ls..le], &mut self.owners);
             self.confirm_patterns(&data[ls..le]);
             while slow_i < self.slow_lines.len() && self.slow_lines[slow_i].0 <= le {
-                self.owners.push(Owner::Pattern(self.slow_lines[slow_i].1));
+                self.owners.push(self.slow_lines[slow_i].1);
                 slow_i += 1;
             }
             if !self.owners.is_empty() {
@@ -147,11 +154,25 @@ impl<'m> Scanner<'m> {
                 let ls = memchr::memrchr(b'\n', &data[..found.start()]).map_or(0, |i| i + 1);
                 let le = memchr::memchr(b'\n', &data[found.start()..])
                     .map_or(data.len(), |i| found.start() + i);
-                self.slow_lines.push((ls, *idx));
+                self.slow_lines.push((ls, Owner::Pattern(*idx)));
                 at = le + 1;
                 if at > data.len() {
                     break;
                 }
+            }
+        }
+        // An XOAUTH2 blob without `user=` starts with base64 of `auth=`, which the prefilter
+        // has no literal for.
+        let start = xoauth2::STARTS[1].as_bytes();
+        for found in memchr::memmem::find_iter(data, start) {
+            if found > 0
+                && (data[found - 1].is_ascii_alphanumeric() || b"+/=".contains(&data[found - 1]))
+            {
+                continue;
+            }
+            let ls = memchr::memrchr(b'\n', &data[..found]).map_or(0, |i| i + 1);
+            if self.slow_lines.last().is_none_or(|l| l.0 != ls) {
+                self.slow_lines.push((ls, Owner::Xoauth2));
             }
         }
         self.slow_lines.sort_unstable();
@@ -184,7 +205,8 @@ impl<'m> Scanner<'m> {
             self.jwts(&text, data, ls, le, line_no, &mut hits);
         }
         if owners.contains(&Owner::Xoauth2) {
-            self.xoauth2(&text, line_no, &mut hits);
+            let joined = xoauth2::join_wrapped(&text, &data[(le + 1).min(data.len())..]);
+            self.xoauth2(joined.as_deref().unwrap_or(&text), line_no, &mut hits);
         }
         self.owners = owners;
         if text.len() <= JSON_LINE_MAX && text.contains('{') {
@@ -512,7 +534,11 @@ impl Scanner<'_> {
             let text = String::from_utf8_lossy(&data[ws..we]);
             for (i, reader) in ARTIFACT_READERS.iter().enumerate().take(32) {
                 if mask & (1 << i) != 0 {
-                    let found = (reader.read)(&text, line, self.now);
+                    let mut found = (reader.read)(&text, line, self.now);
+                    // A trigger (an XOAUTH2 blob) may sit in a healthy session: not listed.
+                    found.retain(|a| {
+                        a.kind != ArtifactKind::SmtpSession || readers::smtp_session::failed(a)
+                    });
                     self.take_artifacts(found, &text, line);
                 }
             }

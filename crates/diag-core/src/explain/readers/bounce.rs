@@ -23,6 +23,9 @@ pub const TRIGGERS: &[&str] = &[
     "diagnostic information for administrators",
     "delivery has failed to these recipients",
     "remote server returned",
+    "server at ",
+    "server has returned",
+    "returned an error",
     "generating server:",
     "reporting-mta:",
     "diagnostic-code:",
@@ -203,7 +206,7 @@ pub fn read(text: &str, first_line: u64, _now: i64) -> Vec<Artifact> {
             done.extend(cur.take());
         }
         let m = marker(&lower);
-        let orphan_reply = lower.contains("remote server returned")
+        let orphan_reply = returned_reply(line, &lower).is_some()
             || lower.starts_with("diagnostic-code:")
             || lower.starts_with("final-recipient:");
         let opens = match (&cur, m) {
@@ -346,14 +349,10 @@ fn read_line(d: &mut Draft, no: u64, line: &str, lower: &str, m: Option<Marker>)
         d.statuses.push((head(v, 80).to_string(), no));
     } else if let Some(v) = field(line, lower, "diagnostic-code") {
         d.reply(after_type(v), no);
-    } else if let Some(at) = lower.find("remote server returned") {
-        let rest = &line[at + "remote server returned".len()..];
-        let reply = match (rest.find('\''), rest.rfind('\'')) {
-            (Some(a), Some(b)) if b > a => &rest[a + 1..b],
-            _ => rest.trim_start_matches([' ', ':']),
-        };
-        d.reply(reply, no);
-        if let Some(host) = bracketed_host(line) {
+    } else if let Some(r) = returned_reply(line, lower) {
+        let at = r.server_at;
+        d.reply(r.reply, no);
+        if let Some(host) = r.host.map(str::to_string).or_else(|| bracketed_host(line)) {
             d.remote_host.get_or_insert(host);
         }
         // Exchange may put the recipient on the same line, before the reply.
@@ -406,6 +405,61 @@ fn read_line(d: &mut Draft, no: u64, line: &str, lower: &str, m: Option<Marker>)
         return false;
     }
     true
+}
+
+/// A line in which a sending server reports the reply it got: `Remote Server returned '550
+/// ...'`, `Remote Server at mx.contoso.com (203.0.113.5) returned '550 ...'`, `The server has
+/// returned an error: 550 ...`, `Remote server returned an error: (550) ...`.
+struct Returned<'a> {
+    /// Where the words naming the server start (a recipient may stand before them).
+    server_at: usize,
+    reply: &'a str,
+    /// The host the words name (`at <host>`), if they do.
+    host: Option<&'a str>,
+}
+
+fn returned_reply<'a>(line: &'a str, lower: &str) -> Option<Returned<'a>> {
+    let ret = lower.find(" returned")?;
+    let word = lower[..ret].rfind("server")?;
+    // `server` and `returned` belong to one phrase: a few words apart at most.
+    let between = &lower[word..ret];
+    if between.len() > 120 || between.contains(['\'', '"', ';']) {
+        return None;
+    }
+    // `Remote Server`, `The server`: the phrase starts at the words before `server`.
+    let server_at = lower[..word]
+        .rfind(|c: char| !c.is_ascii_alphabetic() && c != ' ')
+        .map_or(0, |i| i + 1);
+    let host = between
+        .find(" at ")
+        .and_then(|a| line[word + a + 4..ret].split_whitespace().next())
+        .filter(|h| h.contains('.'));
+    let mut rest = line[ret + " returned".len()..].trim_start();
+    for filler in ["an error", "the error", "error", ":", "-"] {
+        if rest
+            .get(..filler.len())
+            .is_some_and(|f| f.eq_ignore_ascii_case(filler))
+        {
+            rest = rest[filler.len()..].trim_start();
+        }
+    }
+    let reply = match rest.strip_prefix(['\'', '"']) {
+        Some(inner) => inner.rfind(['\'', '"']).map_or(inner, |b| &inner[..b]),
+        None => rest,
+    };
+    let reply = reply.trim();
+    // A reply code (`550 ...`, `(550) ...`) or an enhanced status code must be there.
+    let b = reply.trim_start_matches('(').as_bytes();
+    let coded =
+        b.len() >= 3 && b[..3].iter().all(u8::is_ascii_digit) && matches!(b[0], b'4' | b'5');
+    let enhanced = tokens::scan(head(reply, 200))
+        .iter()
+        .any(|t| t.kind == TokenKind::Enhanced);
+    (coded || enhanced).then_some(Returned {
+        server_at,
+        reply,
+        host,
+    })
 }
 
 /// A host name in square brackets (`[BN8NAM11FT000.eop-nam11.prod.protection.outlook.com]`).

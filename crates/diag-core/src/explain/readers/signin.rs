@@ -408,6 +408,150 @@ fn csv_records(
     }
 }
 
+/// Rows whose quoting is broken, named one by one; beyond this they are counted.
+const BROKEN_ROWS_NAMED: usize = 5;
+
+/// Whether a line starts a row of an export whose first column is a date
+/// (`2026-04-16T09:00:01Z`, `"4/16/2026, 9:00:01 AM"`).
+fn starts_dated_row(line: &str) -> bool {
+    let t = line.trim_start_matches(['\u{feff}', '"', ' ']);
+    let b = t.as_bytes();
+    let digits = b.iter().take_while(|c| c.is_ascii_digit()).count();
+    (1..=4).contains(&digits)
+        && matches!(b.get(digits), Some(b'-' | b'/' | b'.'))
+        && b.get(digits + 1).is_some_and(u8::is_ascii_digit)
+}
+
+/// The records of a table body whose rows each start with a date: a line that does not start
+/// one continues the row before (a quoted field may hold a newline). A row whose quoting is
+/// broken is read leniently and reported, and the next dated line starts afresh.
+fn dated_records(
+    text: &str,
+    first_line: u64,
+    delim: char,
+    columns: usize,
+    limit: usize,
+) -> (Vec<Record>, Vec<String>) {
+    let mut chunks: Vec<(u64, u64, usize, usize)> = Vec::new();
+    let mut offset = 0;
+    for (i, raw) in text.split_inclusive('\n').enumerate() {
+        let no = first_line + i as u64;
+        let start = offset;
+        offset += raw.len();
+        let line = raw.trim_end_matches(['\n', '\r']);
+        if line.trim().is_empty() || line.to_ascii_lowercase().contains("sign-in error code") {
+            break; // a blank line or another export's header ends the table
+        }
+        let full = chunks.len() >= limit;
+        match chunks.last_mut() {
+            Some(c) if !starts_dated_row(line) && c.3 - c.2 < FIELD_MAX * 4 => {
+                c.1 = no;
+                c.3 = offset;
+            }
+            _ if full => break,
+            _ => chunks.push((no, no, start, offset)),
+        }
+    }
+    let mut out = Vec::new();
+    let mut problems = Vec::new();
+    let mut broken = 0;
+    for (line, end, from, to) in chunks {
+        let chunk = &text[from..to];
+        let (strict, problem) = csv_records(chunk, line, delim, 2);
+        if problem.is_none() && strict.len() == 1 && strict[0].2.len() == columns {
+            out.extend(strict);
+            continue;
+        }
+        let (fields, dirty) = lenient_fields(chunk, delim);
+        broken += 1;
+        if broken <= BROKEN_ROWS_NAMED {
+            problems.push(format!(
+                "broken CSV quoting in the row on line {line}: its columns were recovered from both ends as far as they could be"
+            ));
+        }
+        out.push((line, end, align(fields, &dirty, columns)));
+    }
+    if broken > BROKEN_ROWS_NAMED {
+        problems.push(format!(
+            "{} more rows with broken CSV quoting",
+            broken - BROKEN_ROWS_NAMED
+        ));
+    }
+    (out, problems)
+}
+
+/// The fields of one row read leniently: a quote closes a quoted field only before the
+/// delimiter or the end of the line. Also which fields held a stray or unclosed quote.
+fn lenient_fields(row: &str, delim: char) -> (Vec<String>, Vec<usize>) {
+    let chars: Vec<char> = row.trim_end_matches(['\n', '\r']).chars().collect();
+    let mut fields = Vec::new();
+    let mut dirty = Vec::new();
+    let mut i = 0;
+    loop {
+        let mut f = String::new();
+        let mut bad = false;
+        if chars.get(i) == Some(&'"') {
+            i += 1;
+            let mut closed = false;
+            while i < chars.len() {
+                let c = chars[i];
+                i += 1;
+                if c != '"' {
+                    f.push(c);
+                } else if chars.get(i) == Some(&'"') {
+                    f.push('"');
+                    i += 1;
+                } else if chars.get(i).is_none_or(|&n| n == delim) {
+                    closed = true;
+                    break;
+                } else {
+                    bad = true;
+                    f.push('"');
+                }
+            }
+            bad |= !closed;
+        } else {
+            while i < chars.len() && chars[i] != delim {
+                bad |= chars[i] == '"';
+                f.push(chars[i]);
+                i += 1;
+            }
+        }
+        if bad {
+            dirty.push(fields.len());
+        }
+        fields.push(f);
+        if chars.get(i) == Some(&delim) {
+            i += 1;
+        } else {
+            break;
+        }
+    }
+    (fields, dirty)
+}
+
+/// A leniently read row laid on `columns` columns: the columns before its first broken field
+/// are counted from the start, those after its last broken field from the end; the ones in
+/// between are not known.
+fn align(fields: Vec<String>, dirty: &[usize], columns: usize) -> Vec<String> {
+    if fields.len() == columns {
+        return fields;
+    }
+    let first = dirty.first().copied().unwrap_or(fields.len());
+    let mut out = vec![String::new(); columns];
+    for (c, slot) in out.iter_mut().enumerate() {
+        if c < first && c < fields.len() {
+            *slot = fields[c].clone();
+        } else if let Some(&last) = dirty.last()
+            && let Some(at) = (fields.len() + c).checked_sub(columns)
+            && at > last
+        {
+            *slot = fields[at].clone();
+        }
+    }
+    out
+}
+
 fn csv_rows(text: &str, first_line: u64, rows: &mut Vec<Row>, problems: &mut Vec<String>) {
     let lower = text.to_ascii_lowercase();
     let mut from = 0;
@@ -435,7 +579,26 @@ fn csv_rows(text: &str, first_line: u64, rows: &mut Vec<Row>, problems: &mut Vec
             .unwrap_or(',');
         let line = lines.line_of(start);
         let room = ROW_CAP.saturating_sub(rows.len()) + 1;
-        let (records, problem) = csv_records(&text[start..], line, delim, room);
+        let (head, _) = csv_records(&text[start..header_end], line, delim, 1);
+        let dated = head
+            .first()
+            .is_some_and(|(_, _, h)| Columns::new(h).when == Some(0));
+        let (records, problem) = if dated && header_end < text.len() {
+            // Each row starts with its date: a broken quote costs only its own row.
+            let mut recs = head;
+            let (body, problems_here) = dated_records(
+                &text[header_end + 1..],
+                line + 1,
+                delim,
+                recs[0].2.len(),
+                room,
+            );
+            recs.extend(body);
+            problems.extend(problems_here);
+            (recs, None)
+        } else {
+            csv_records(&text[start..], line, delim, room)
+        };
         problems.extend(problem);
         let mut it = records.into_iter();
         if let Some((_, _, header)) = it.next() {
@@ -485,6 +648,8 @@ impl Columns {
             let name = name
                 .trim()
                 .trim_start_matches('\u{feff}')
+                // A byte-order mark before the first quote leaves that field's quotes on.
+                .trim_matches('"')
                 .to_ascii_lowercase();
             let slot = match name.as_str() {
                 "date (utc)" | "date" | "created date time" => &mut c.when,

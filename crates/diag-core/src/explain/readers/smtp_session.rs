@@ -42,6 +42,12 @@ pub const TRIGGERS: &[&str] = &[
     "authenticationfailedexception",
 ];
 
+/// Whether a session artifact shows a failure (a refused step or a fault): a large log is
+/// reported only by these, its healthy sessions being what it is mostly made of.
+pub fn failed(a: &Artifact) -> bool {
+    !a.hits.is_empty() || a.facts.iter().any(|(k, _)| k == "failed at")
+}
+
 /// Non-SMTP lines tolerated between two lines of one session.
 const MAX_GAP: u64 = 60;
 const SESSION_CAP: usize = 16;
@@ -168,7 +174,57 @@ const MARKERS: &[(&str, Dir, &str, bool)] = &[
     ("->", Dir::Client, "swaks (<- / ->)", true),
     ("<~", Dir::Server, "swaks (<~ / ~>, in TLS)", true),
     ("~>", Dir::Client, "swaks (<~ / ~>, in TLS)", true),
+    // swaks marks a server reply it takes for an error: `<**` in plain text, `<~*` in TLS.
+    ("<**", Dir::Server, "swaks (<- / ->)", true),
+    ("<~*", Dir::Server, "swaks (<~ / ~>, in TLS)", true),
 ];
+
+/// Device and library logs that name the direction in a word (`Send:`/`Recv:`, `TX:`/`RX:`,
+/// `OUT`/`IN`), matched without regard to case and anywhere in the first words. These words
+/// also occur in prose and mail headers (`Received: from ...`), so a line only counts when a
+/// server line carries a reply code and a client line a command or a base64 payload.
+const WORD_MARKERS: &[(&str, Dir)] = &[
+    ("send:", Dir::Client),
+    ("sent:", Dir::Client),
+    ("sending:", Dir::Client),
+    ("tx:", Dir::Client),
+    ("out:", Dir::Client),
+    ("[out]", Dir::Client),
+    ("<out>", Dir::Client),
+    ("c->s:", Dir::Client),
+    ("recv:", Dir::Server),
+    ("rcvd:", Dir::Server),
+    ("receive:", Dir::Server),
+    ("received:", Dir::Server),
+    ("rx:", Dir::Server),
+    ("in:", Dir::Server),
+    ("[in]", Dir::Server),
+    ("<in>", Dir::Server),
+    ("s->c:", Dir::Server),
+];
+
+/// The direction a direction word names, if `word` is one (`OUT`/`IN` bare only in capitals:
+/// in lower case they are ordinary words).
+fn word_marker(word: &str) -> Option<Dir> {
+    match word {
+        "OUT" => return Some(Dir::Client),
+        "IN" => return Some(Dir::Server),
+        _ => {}
+    }
+    WORD_MARKERS
+        .iter()
+        .find(|(m, _)| m.eq_ignore_ascii_case(word))
+        .map(|&(_, d)| d)
+}
+
+/// What a client line marked only by a direction word must look like: a command, or a base64
+/// payload (an AUTH answer), or the end of message content.
+fn looks_sent(rest: &str) -> bool {
+    verb(rest).is_some()
+        || rest == "."
+        || rest == "*"
+        || (rest.len() >= 4 && !rest.contains(' ') && rest.bytes().all(is_b64))
+}
 
 fn classify(
     line: &str,
@@ -211,8 +267,23 @@ fn classify(
         return;
     }
     for (i, (start, word)) in words(line).take(8).enumerate() {
-        if i > 0 && word.len() > 3 && word.ends_with(':') && word != "C:" && word != "S:" {
-            // `Sending:`/`Received:` style words are not markers; keep looking.
+        if let Some(dir) = word_marker(word) {
+            let rest = line[start + word.len()..].trim();
+            let fits = match dir {
+                Dir::Server => is_reply(rest),
+                _ => looks_sent(rest),
+            };
+            if !fits {
+                continue; // `Received: from ...`, `Sent: Monday`: not a dialogue line
+            }
+            dialects.saw("direction words (Send:/Recv:, TX:/RX:, OUT/IN)");
+            events.push(Event {
+                line: line_no,
+                dir,
+                text: rest.to_string(),
+                bare: false,
+            });
+            return;
         }
         let Some(&(_, dir, dialect, first_only)) = MARKERS.iter().find(|m| m.0 == word) else {
             continue;
@@ -390,6 +461,8 @@ struct Reply {
     enhanced: Option<String>,
     lines: Vec<String>,
     line: u64,
+    /// The last line ends the reply (`250 ...`, not `250-...`): a log may cut a reply short.
+    complete: bool,
 }
 
 impl Reply {
@@ -447,14 +520,25 @@ impl Step {
 struct Caps {
     starttls: bool,
     auth: Vec<String>,
+    /// The whole reply is in the log (its last line is `250 ...`); only then does a missing
+    /// keyword mean the server did not offer it.
+    complete: bool,
 }
 
 impl Caps {
     fn parse(reply: &Reply) -> Caps {
-        let mut c = Caps::default();
-        for l in reply.lines.iter().skip(1) {
+        let mut c = Caps {
+            complete: reply.complete,
+            ..Caps::default()
+        };
+        for (i, l) in reply.lines.iter().enumerate() {
             let kw = l.get(4..).unwrap_or("").trim();
             let upper = kw.to_ascii_uppercase();
+            // The first line greets (`mx Hello [ip]`), unless the log lost it and starts at a
+            // keyword.
+            if i == 0 && upper != "STARTTLS" && !upper.starts_with("AUTH") {
+                continue;
+            }
             if upper == "STARTTLS" {
                 c.starttls = true;
             } else if let Some(mechs) = upper
@@ -475,12 +559,19 @@ impl Caps {
         if self.starttls {
             parts.push("STARTTLS".to_string());
         }
-        if self.auth.is_empty() {
-            parts.push("no AUTH".to_string());
-        } else {
+        if !self.auth.is_empty() {
             parts.push(format!("AUTH {}", self.auth.join(" ")));
+        } else if self.complete {
+            parts.push("no AUTH".to_string());
         }
-        parts.join(", ")
+        let mut d = parts.join(", ");
+        if !self.complete {
+            if !d.is_empty() {
+                d.push_str("; ");
+            }
+            d.push_str("the reply is cut short in the log");
+        }
+        d
     }
 }
 
@@ -552,6 +643,11 @@ struct State<'a> {
     auth_ok: bool,
     login_user: Option<String>,
     login_prompt: Option<String>,
+    /// A `334` challenge waits for the client's answer: only the next client line is one.
+    awaiting_answer: bool,
+    /// The log shows the session's start (a banner or EHLO/HELO), so what it lacks before AUTH
+    /// (STARTTLS) was really not sent.
+    start_seen: bool,
     blob: Option<BlobSeen>,
     challenge_error: Option<String>,
     failure: Option<(Step, Reply)>,
@@ -606,6 +702,8 @@ fn analyse(
         auth_ok: false,
         login_user: None,
         login_prompt: None,
+        awaiting_answer: false,
+        start_seen: false,
         blob: None,
         challenge_error: None,
         failure: None,
@@ -616,8 +714,9 @@ fn analyse(
         replies: 0,
         commands: 0,
     };
+    let events = join_wrapped(events);
     let mut pending: Option<Reply> = None;
-    for e in events {
+    for e in &events {
         match e.dir {
             Dir::Note => {
                 if st.connect.is_none() && e.bare {
@@ -645,10 +744,12 @@ fn analyse(
                             enhanced: None,
                             lines: vec![e.text.clone()],
                             line: e.line,
+                            complete: false,
                         });
                     }
                 }
                 if !cont && let Some(mut r) = pending.take() {
+                    r.complete = true;
                     r.enhanced = enhanced_of(r.last_text());
                     st.reply(r);
                 }
@@ -669,7 +770,43 @@ fn analyse(
     if st.replies == 0 || st.commands == 0 {
         return None;
     }
-    Some(st.finish(events, dialects))
+    Some(st.finish(&events, dialects))
+}
+
+/// A log that wraps long lines (at 76 columns, say) splits a base64 payload over several
+/// lines, the later ones with no marker. Such a bare line of pure base64 right after a client
+/// line that ends in a long base64 run without padding is the rest of that payload.
+fn join_wrapped(events: &[Event]) -> Vec<Event> {
+    let mut out: Vec<Event> = Vec::with_capacity(events.len());
+    // The input line the last kept event ends on (a joined payload keeps its first line).
+    let mut ends_on = 0;
+    for e in events {
+        let t = e.text.trim();
+        let pure = t.len() >= 4 && t.bytes().all(is_b64);
+        if e.bare
+            && e.dir == Dir::Client
+            && pure
+            && let Some(prev) = out.last_mut()
+            && prev.dir == Dir::Client
+            && e.line == ends_on + 1
+            && ends_in_open_base64(&prev.text)
+        {
+            prev.text.push_str(t);
+            ends_on = e.line;
+            continue;
+        }
+        ends_on = e.line;
+        out.push(e.clone());
+    }
+    out
+}
+
+/// Whether `text` ends in a base64 run long enough to have been cut by a line wrap (a whole
+/// payload ends with its padding, or is short).
+fn ends_in_open_base64(text: &str) -> bool {
+    let t = text.trim_end();
+    let run = t.bytes().rev().take_while(|&b| is_b64(b)).count();
+    run >= 40 && !t.ends_with('=')
 }
 
 impl State<'_> {
@@ -722,14 +859,17 @@ impl State<'_> {
             }
             return;
         }
-        // A client line answering a 334 challenge is part of AUTH, whatever it looks like.
-        if self.step == Step::Auth && self.login_prompt.is_some() && !self.auth_ok {
+        // The client line answering a 334 challenge is part of AUTH, whatever it looks like;
+        // after it, a client line is a command again (`QUIT` after a refused password).
+        if self.step == Step::Auth && self.awaiting_answer && !self.auth_ok {
+            self.awaiting_answer = false;
             let shown = self.auth_payload(text, e.line);
             self.push(format!("C: {shown}"));
             return;
         }
         let Some(v) = verb(text) else {
-            if self.step == Step::Auth && !self.auth_ok {
+            // A payload whose challenge the log left out.
+            if self.step == Step::Auth && !self.auth_ok && self.login_prompt.is_none() {
                 let shown = self.auth_payload(text, e.line);
                 self.push(format!("C: {shown}"));
             } else {
@@ -738,7 +878,10 @@ impl State<'_> {
             return;
         };
         match v {
-            "EHLO" | "HELO" => self.step = Step::Ehlo,
+            "EHLO" | "HELO" => {
+                self.step = Step::Ehlo;
+                self.start_seen = true;
+            }
             "STARTTLS" => {
                 self.step = Step::StartTls;
                 self.starttls_used = true;
@@ -945,6 +1088,7 @@ impl State<'_> {
 
     fn reply(&mut self, r: Reply) {
         self.replies += 1;
+        self.awaiting_answer = r.code == 334;
         if r.code != 334 {
             // A final answer ends the AUTH exchange: what the client sends next is a command.
             self.login_prompt = None;
@@ -959,6 +1103,7 @@ impl State<'_> {
         }
         match (self.step, r.code) {
             (Step::Banner, 220) => {
+                self.start_seen = true;
                 self.banner = r
                     .last_text()
                     .get(4..)
@@ -1039,7 +1184,8 @@ impl State<'_> {
                 (Some(r), _, _) => format!("refused: {}", r.short()),
                 (None, _, true) => "used".into(),
                 (None, true, false) => "sent, no answer in the log".into(),
-                (None, false, _) => "not used".into(),
+                (None, false, _) if self.start_seen => "not used".into(),
+                (None, false, _) => "not seen (the log starts mid-session)".into(),
             },
         );
         if let Some(c) = &self.ehlo_after {
@@ -1053,7 +1199,7 @@ impl State<'_> {
             } else {
                 "other"
             };
-            let when = if self.auth_before_tls {
+            let when = if self.auth_before_tls && self.start_seen {
                 ", before STARTTLS"
             } else {
                 ""
@@ -1109,8 +1255,10 @@ impl State<'_> {
                     " after STARTTLS"
                 } else if self.starttls_used {
                     " during STARTTLS"
-                } else {
+                } else if self.start_seen {
                     " without STARTTLS"
+                } else {
+                    ""
                 }
             );
             if let Some((_, r)) = &self.failure {
@@ -1159,7 +1307,10 @@ impl State<'_> {
         let lower = reply.last_text().to_ascii_lowercase();
         // TLS first: without it Exchange offers no AUTH, and nothing after can work.
         let saw_start = self.ehlo_before.is_some();
-        let before_no_auth = self.ehlo_before.as_ref().is_some_and(|c| c.auth.is_empty());
+        let before_no_auth = self
+            .ehlo_before
+            .as_ref()
+            .is_some_and(|c| c.complete && c.auth.is_empty());
         let says_starttls = lower.contains("starttls");
         let tls_missing = !self.tls && (saw_start && self.offered_starttls_seen || says_starttls);
         if tls_missing && matches!(step, Step::Auth | Step::Mail) {
@@ -1193,8 +1344,31 @@ impl State<'_> {
             } else {
                 &self.ehlo_before
             };
+            // Exchange Online's MX endpoint takes no AUTH at all: a device that logs in there
+            // talks to the wrong host, whatever mechanism it tries.
+            let on_mx = [
+                self.connect.as_deref(),
+                self.banner.as_deref(),
+                Some(&lower),
+            ]
+            .into_iter()
+            .flatten()
+            .any(names_mx_endpoint);
+            if reply.code == 504 && on_mx {
+                hit(
+                    "relay-auth-on-mx",
+                    format!(
+                        "AUTH {} sent to Exchange Online's MX endpoint, which offers no AUTH; refused with {code}",
+                        mech.name()
+                    ),
+                    reply.line,
+                );
+            }
+            // Only a whole EHLO reply shows what the server does not offer.
             if reply.code == 504
+                && !on_mx
                 && let Some(c) = offered
+                && c.complete
                 && !c.auth.iter().any(|m| m == mech.name())
                 && !(self.auth_before_tls && self.offered_starttls_seen)
             {
@@ -1270,6 +1444,15 @@ impl State<'_> {
         }
         hits
     }
+}
+
+/// Whether a host name or reply names Exchange Online's MX endpoint (or the EOP front end
+/// answering for it), where devices send without AUTH.
+fn names_mx_endpoint(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    lower.contains(".mail.protection.outlook.com")
+        || lower.contains(".mx.microsoft")
+        || (lower.contains("eop-") && lower.contains(".prod.protection.outlook.com"))
 }
 
 /// The step a reply belongs to when the log shows no command before it.
@@ -1459,6 +1642,31 @@ mod tests {
             ]
         );
         assert_eq!(ev[4].text, "QUIT");
+    }
+
+    #[test]
+    fn swaks_error_markers_and_direction_words_are_read() {
+        let text = "<** 550 5.7.54 no\n<~* 535 5.7.3 no\n2026 SMTP Send: EHLO x\n2026 SMTP RECV: 250 ok\nTX: AUTH LOGIN\nrx: 334 VXNlcm5hbWU6\nOUT EHLO y\nIN 250 ok\nReceived: from mx.contoso.com by x\nSent: Thursday, March 13\nlogged in 250 ms\n";
+        let mut ev = Vec::new();
+        let mut pf = Vec::new();
+        let mut d = Dialects::default();
+        for (i, l) in text.lines().enumerate() {
+            classify(l, i as u64 + 1, &mut ev, &mut pf, &mut d);
+        }
+        let got: Vec<(Dir, &str)> = ev.iter().map(|e| (e.dir, e.text.as_str())).collect();
+        assert_eq!(
+            got,
+            vec![
+                (Dir::Server, "550 5.7.54 no"),
+                (Dir::Server, "535 5.7.3 no"),
+                (Dir::Client, "EHLO x"),
+                (Dir::Server, "250 ok"),
+                (Dir::Client, "AUTH LOGIN"),
+                (Dir::Server, "334 VXNlcm5hbWU6"),
+                (Dir::Client, "EHLO y"),
+                (Dir::Server, "250 ok"),
+            ]
+        );
     }
 
     #[test]

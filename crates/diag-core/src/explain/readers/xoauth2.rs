@@ -34,19 +34,46 @@ fn is_b64(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'='
 }
 
-/// Blobs in `line` (each starts with base64 of `user=`).
+/// How a blob starts in base64: `user=`, or `auth=` when the client left `user=` out or put
+/// it later.
+pub const STARTS: [&str; 2] = ["dXNlcj", "YXV0aD"];
+
+/// Blobs in `line` (each starts with base64 of `user=` or of `auth=`).
 pub fn find(line: &str) -> Vec<Blob> {
     let bytes = line.as_bytes();
     let mut out = Vec::new();
     let mut at = 0;
-    while let Some(off) = memchr::memmem::find(&bytes[at..], b"dXNlcj") {
-        let start = at + off;
+    // The next place each start is found, refreshed only once passed (a long line is not
+    // searched again for a start it does not hold).
+    let mut ahead = STARTS.map(|s| memchr::memmem::find(bytes, s.as_bytes()));
+    loop {
+        for (i, s) in STARTS.iter().enumerate() {
+            if ahead[i].is_some_and(|p| p < at) {
+                ahead[i] = memchr::memmem::find(&bytes[at..], s.as_bytes()).map(|o| at + o);
+            }
+        }
+        let Some(start) = ahead.iter().flatten().copied().min() else {
+            break;
+        };
         if start > 0 && is_b64(bytes[start - 1]) {
             at = start + 1;
             continue;
         }
         let end = start + bytes[start..].iter().take_while(|&&b| is_b64(b)).count();
         at = end.max(start + 1);
+        // A run broken off by characters base64 never holds (`...IGV5Sh!!**%$`) is no blob: its
+        // decodable head holds no whole token to judge.
+        if bytes.get(end).is_some_and(|b| b"!*%$@#^~|?".contains(b)) {
+            if out.len() < 8 {
+                out.push(Blob {
+                    offset: start,
+                    user: None,
+                    token: None,
+                    faults: vec![NotABlob::NotBase64.describe()],
+                });
+            }
+            continue;
+        }
         // Base64 decodes in groups of four; a truncated blob is cut to whole groups.
         let usable = start + (end - start) / 4 * 4;
         let Ok(raw) = LENIENT.decode(&bytes[start..usable]) else {
@@ -57,6 +84,36 @@ pub fn find(line: &str) -> Vec<Blob> {
         }
     }
     out
+}
+
+/// Lines of a wrapped blob joined back at most (a blob of 4 KB wrapped at 64 columns).
+const WRAP_LINES_MAX: usize = 80;
+
+/// `line` with the lines of `after` that continue its final blob joined on, when a log wrapped
+/// a long blob (at 76 columns, say): the line ends in a blob (a long base64 run with no padding
+/// yet) and the next lines are pure base64. `None` when nothing continues it.
+pub fn join_wrapped(line: &str, after: &[u8]) -> Option<String> {
+    let t = line.trim_end();
+    let run = t.bytes().rev().take_while(|&b| is_b64(b)).count();
+    let tail = &t[t.len() - run..];
+    if run < 40 || t.ends_with('=') || !STARTS.iter().any(|s| tail.starts_with(s)) {
+        return None;
+    }
+    let mut joined = t.to_string();
+    let mut added = 0;
+    for next in after.split(|&b| b == b'\n').take(WRAP_LINES_MAX) {
+        let next = next.strip_suffix(b"\r").unwrap_or(next);
+        if next.len() < 4 || !next.iter().all(|&b| is_b64(b)) {
+            break;
+        }
+        // Pure base64 is ASCII.
+        joined.push_str(std::str::from_utf8(next).ok()?);
+        added += 1;
+        if next.ends_with(b"=") {
+            break;
+        }
+    }
+    (added > 0).then_some(joined)
 }
 
 /// Why a piece of text sent after `AUTH XOAUTH2` is not a blob at all.
