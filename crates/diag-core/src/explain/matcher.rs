@@ -8,13 +8,26 @@ use regex::Regex;
 use super::prefilter::{Owner, Prefilter};
 use super::rank::{Hit, HitKind, PATTERN};
 use super::tokens::{CodeEntry, Token, TokenKind};
-use crate::rules::Rulebook;
+use crate::rules::{Rulebook, Severity};
 
 /// The part of a rule the matcher needs.
 #[derive(Clone, Debug)]
 pub struct RuleRef {
     pub id: String,
+    /// The order among rules that tie on score (higher first): the rule's `rank`, then its
+    /// severity, so a failure outranks a warning or an informational state however many lines
+    /// those match (`order_key`).
     pub rank: i32,
+}
+
+/// `rank` first, severity (fail over warn over info) within the same rank.
+pub fn order_key(rank: i32, severity: Severity) -> i32 {
+    let sev = match severity {
+        Severity::Info => 0,
+        Severity::Warn => 1,
+        Severity::Fail => 2,
+    };
+    rank.saturating_mul(3).saturating_add(sev)
 }
 
 struct CompiledPattern {
@@ -62,7 +75,7 @@ impl Matcher {
             let idx = m.rules.len();
             m.rules.push(RuleRef {
                 id: rule.id.clone(),
-                rank: rule.rank,
+                rank: order_key(rule.rank, rule.severity),
             });
             m.by_id.insert(rule.id.clone(), idx);
             for code in &rule.codes {
@@ -94,7 +107,11 @@ impl Matcher {
                     }
                     Err(e) => m.problems.push((
                         rule.id.clone(),
-                        format!("pattern {p:?} does not compile: {e}"),
+                        format!(
+                            "pattern {} does not compile: {}",
+                            shorten_pattern(p),
+                            shorten_error(p, &e)
+                        ),
                     )),
                 }
             }
@@ -205,6 +222,37 @@ impl Matcher {
     }
 }
 
+/// Longest pattern quoted whole in a message, in characters.
+const PATTERN_SHOWN: usize = 120;
+
+/// A pattern as quoted in a message: whole when short, else its start and its length, so a
+/// 400 KB regex does not fill the terminal.
+pub fn shorten_pattern(p: &str) -> String {
+    let n = p.chars().count();
+    if n <= PATTERN_SHOWN {
+        return format!("{p:?}");
+    }
+    let head: String = p.chars().take(PATTERN_SHOWN).collect();
+    format!("{head:?}… ({n} characters)")
+}
+
+/// The regex error for a message: the parser quotes the whole pattern with a caret under the
+/// fault, which only helps when the pattern is short; for a long one, only its last line (the
+/// reason) is kept.
+pub fn shorten_error(p: &str, e: &regex::Error) -> String {
+    let text = e.to_string();
+    if p.chars().count() <= PATTERN_SHOWN {
+        return text;
+    }
+    let reason = text
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("");
+    let reason: String = reason.chars().take(2 * PATTERN_SHOWN).collect();
+    reason.trim().to_string()
+}
+
 /// The identity of a code token, shared by text and JSON hits on the same code.
 pub fn code_key(kind: TokenKind, text: &str) -> String {
     format!("{kind:?}:{text}")
@@ -222,5 +270,32 @@ fn phrase(s: &str) -> String {
         format!("{}…", s.chars().take(79).collect::<String>())
     } else {
         s.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_patterns_are_cut_short_in_messages() {
+        let short = "(?i)unclosed (group";
+        let e = Regex::new(short).expect_err("bad regex");
+        assert_eq!(shorten_pattern(short), format!("{short:?}"));
+        assert!(shorten_error(short, &e).contains("unclosed group"));
+
+        let long = format!("(?i)({}", "word[a-z]{1,5}|".repeat(20_000));
+        let e = Regex::new(&long).expect_err("bad regex");
+        let msg = format!(
+            "pattern {} does not compile: {}",
+            shorten_pattern(&long),
+            shorten_error(&long, &e)
+        );
+        assert!(msg.len() < 400, "{} bytes: {msg}", msg.len());
+        assert!(
+            msg.contains(&format!("({} characters)", long.len())),
+            "{msg}"
+        );
+        assert!(msg.ends_with("unclosed group"), "{msg}");
     }
 }

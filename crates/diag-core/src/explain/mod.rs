@@ -82,6 +82,9 @@ pub fn explain_reader<R: Read>(
             scanner.invalid_utf8_lines
         ));
     }
+    if let Some(n) = stats.decoding_note() {
+        notes.push(n);
+    }
     if stats.long_lines > 0 {
         notes.push(format!(
             "{} line(s) were longer than {} MiB; they were scanned in windows",

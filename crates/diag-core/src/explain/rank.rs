@@ -2,7 +2,9 @@
 //! pattern, 2 for a code (3 when the code entry names the reply code too, as in `535 5.7.3`), and
 //! 5 for a hit from a structured reader (a JWT judged, an `error_codes` array, a Graph
 //! `error.code`), so what a reader understood stands above any text match. A rule's score is its
-//! best line; ties go to `rank`, then to the number of matching lines, then to the id. So
+//! best line; ties go to `rank`, then to severity (a failure before a warning before an
+//! informational state such as a device-code poll that is still pending), then to the number of
+//! matching lines, then to the id. So
 //! `535 5.7.139 ... disabled for the Tenant` (pattern, rank 0) beats `535 5.7.3 Authentication
 //! unsuccessful` (pattern, rank -1), and a bare code never beats a pattern.
 //!
@@ -67,6 +69,35 @@ fn subsumed(rule: usize, hits: &[Hit]) -> bool {
     })
 }
 
+/// Adds `label` to a rule's `matched` list unless an entry already says it (`5.7.3` beside
+/// `535 5.7.3`); entries the new label says in full give way to it.
+fn add_matched(matched: &mut Vec<String>, label: &str) {
+    if matched.iter().any(|m| says(m, label)) {
+        return;
+    }
+    let at = matched.iter().position(|m| says(label, m));
+    matched.retain(|m| !says(label, m));
+    if matched.len() < MATCHED_CAP {
+        matched.insert(at.unwrap_or(matched.len()), label.to_string());
+    }
+}
+
+/// Whether `long` holds `short` whole (ASCII case aside): not as part of a longer word or number.
+fn says(long: &str, short: &str) -> bool {
+    let (l, s) = (long.to_ascii_lowercase(), short.to_ascii_lowercase());
+    if s.is_empty() {
+        return true;
+    }
+    let glued = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+    l.match_indices(&s).any(|(at, _)| {
+        let before = l[..at].chars().next_back();
+        let mut after = l[at + s.len()..].chars();
+        let next = after.next();
+        let dotted_number = next == Some('.') && after.next().is_some_and(|c| c.is_ascii_digit());
+        !glued(before) && before != Some('.') && !glued(next) && !dotted_number
+    })
+}
+
 /// Everything known about one rule's matches so far.
 #[derive(Clone, Debug, Default)]
 pub struct Tally {
@@ -121,11 +152,7 @@ impl Ranker {
                 });
             }
             for h in mine {
-                if t.matched.len() < MATCHED_CAP
-                    && !t.matched.iter().any(|m| m.eq_ignore_ascii_case(&h.label))
-                {
-                    t.matched.push(h.label.clone());
-                }
+                add_matched(&mut t.matched, &h.label);
             }
         }
     }
@@ -156,11 +183,7 @@ impl Ranker {
             t.line_count = if capped { sum } else { t.lines.len() as u64 };
             t.lines.truncate(LINE_CAP);
             for m in o.matched {
-                if t.matched.len() < MATCHED_CAP
-                    && !t.matched.iter().any(|x| x.eq_ignore_ascii_case(&m))
-                {
-                    t.matched.push(m);
-                }
+                add_matched(&mut t.matched, &m);
             }
             t.samples.extend(o.samples);
             t.samples.sort_by_key(|s| s.line);
@@ -169,7 +192,8 @@ impl Ranker {
         }
     }
 
-    /// The rules ranked best first: score, then `rank`, then matching lines, then id.
+    /// The rules ranked best first: score, then the order key (`rank`, then severity: see
+    /// `matcher::order_key`), then matching lines, then id.
     pub fn finish(self, rank_of: impl Fn(usize) -> (i32, String)) -> Vec<(usize, Tally)> {
         let mut out: Vec<(usize, Tally, i32, String)> = self
             .tallies
@@ -262,6 +286,56 @@ mod tests {
         let mut r = Ranker::default();
         r.add_line(1, "x", &[code(0), code(2)]);
         assert_eq!(r.finish(|i| (0, i.to_string())).len(), 2);
+    }
+
+    #[test]
+    fn matched_entries_that_another_says_in_full_are_dropped() {
+        let mut m = Vec::new();
+        for label in [
+            "535 5.7.3",
+            "5.7.3",
+            "5.7.3 Authentication unsuccessful",
+            "535 5.7.3",
+        ] {
+            add_matched(&mut m, label);
+        }
+        assert_eq!(m, vec!["535 5.7.3", "5.7.3 Authentication unsuccessful"]);
+        let mut m = vec!["5.7.3".to_string(), "AADSTS50126".to_string()];
+        add_matched(&mut m, "535 5.7.3");
+        assert_eq!(m, vec!["535 5.7.3", "AADSTS50126"]);
+        // Part of a longer code is a different code.
+        for (long, short) in [
+            ("5.7.30", "5.7.3"),
+            ("5.7.3.1", "5.7.3"),
+            ("15.7.3", "5.7.3"),
+        ] {
+            let mut m = vec![long.to_string()];
+            add_matched(&mut m, short);
+            assert_eq!(m.len(), 2, "{long} / {short}");
+        }
+        let mut m = vec!["AADSTS700016".to_string()];
+        add_matched(&mut m, "aadsts700016");
+        assert_eq!(m.len(), 1);
+    }
+
+    #[test]
+    fn severity_orders_rules_that_tie_on_score_and_rank_before_line_count() {
+        use crate::explain::matcher::order_key;
+        use crate::rules::Severity;
+        let mut r = Ranker::default();
+        for n in 1..=5 {
+            r.add_line(n, "pending", &[hit(0, HitKind::Code, 2)]);
+        }
+        r.add_line(6, "expired", &[hit(1, HitKind::Code, 2)]);
+        let key = |i: usize| match i {
+            0 => (order_key(0, Severity::Info), "a-pending".to_string()),
+            _ => (order_key(0, Severity::Fail), "b-expired".to_string()),
+        };
+        let order: Vec<usize> = r.finish(key).into_iter().map(|(i, _)| i).collect();
+        assert_eq!(order, vec![1, 0]);
+        // Rank still comes first: a generic failure (rank -1) stays below an info state.
+        assert!(order_key(-1, Severity::Fail) < order_key(0, Severity::Info));
+        assert!(order_key(0, Severity::Warn) < order_key(0, Severity::Fail));
     }
 
     #[test]

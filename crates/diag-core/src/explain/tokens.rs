@@ -105,17 +105,29 @@ fn digits(bytes: &[u8], from: usize) -> usize {
         .count()
 }
 
-/// `AADSTS<digits>` anywhere, whatever stands before it.
+/// `AADSTS<digits>` anywhere, whatever stands before it; also `AADSTS 7000215` and
+/// `AADSTS: 7000215` as devices and people write it, when the number has a code's length.
 fn scan_aadsts(bytes: &[u8], out: &mut Vec<Token>) {
     let mut at = 0;
     while let Some(off) = find_ci(&bytes[at..], b"aadsts") {
         let start = at + off;
-        let n = digits(bytes, start + 6);
+        let mut num = start + 6;
+        let mut n = digits(bytes, num);
+        if n == 0 {
+            let gap = bytes[num..]
+                .iter()
+                .take(3)
+                .take_while(|&&b| matches!(b, b' ' | b'\t' | b':' | b'-' | b'#'))
+                .count();
+            let m = digits(bytes, num + gap);
+            let ends = !bytes.get(num + gap + m).is_some_and(|&b| is_word_byte(b));
+            if gap > 0 && (5..=9).contains(&m) && ends {
+                num += gap;
+                n = m;
+            }
+        }
         if (1..=9).contains(&n) {
-            let text = format!(
-                "aadsts{}",
-                String::from_utf8_lossy(&bytes[start + 6..start + 6 + n])
-            );
+            let text = format!("aadsts{}", String::from_utf8_lossy(&bytes[num..num + n]));
             out.push(Token {
                 kind: TokenKind::Aadsts,
                 text,
@@ -133,16 +145,20 @@ fn scan_error_codes(bytes: &[u8], out: &mut Vec<Token>) {
     while let Some(off) = find_ci(&bytes[at..], b"error_codes") {
         let start = at + off;
         let mut i = start + b"error_codes".len();
-        // `"error_codes": [`, `error_codes=[`, `'error_codes' => [`
+        // `"error_codes": [`, `error_codes=[`, `'error_codes' => [`, and `\"error_codes\":[`
+        // in a JSON body logged as a string inside another JSON line.
         while i < bytes.len()
-            && matches!(bytes[i], b'"' | b'\'' | b' ' | b'\t' | b':' | b'=' | b'>')
+            && matches!(
+                bytes[i],
+                b'"' | b'\'' | b' ' | b'\t' | b':' | b'=' | b'>' | b'\\'
+            )
         {
             i += 1;
         }
         if i < bytes.len() && bytes[i] == b'[' {
             i += 1;
             loop {
-                while i < bytes.len() && matches!(bytes[i], b' ' | b'\t' | b',' | b'"') {
+                while i < bytes.len() && matches!(bytes[i], b' ' | b'\t' | b',' | b'"' | b'\\') {
                     i += 1;
                 }
                 let n = digits(bytes, i);
@@ -229,7 +245,7 @@ fn enhanced_at(bytes: &[u8], i: usize) -> Option<usize> {
 }
 
 fn scan_number(bytes: &[u8], i: usize, out: &mut Vec<Token>) -> usize {
-    if let Some(len) = enhanced_at(bytes, i) {
+    if let Some(len) = enhanced_at(bytes, i).filter(|_| !version_before(bytes, i)) {
         // The reply code, if any, was pushed just before and told us it owns this one.
         let reply = out
             .last()
@@ -338,6 +354,42 @@ fn reply_start_before(bytes: &[u8], i: usize) -> bool {
             && head[head.len() - s.len()..].eq_ignore_ascii_case(s)
             && (head.len() == s.len() || !head[head.len() - s.len() - 1].is_ascii_alphanumeric())
     })
+}
+
+/// Words that say the number after them is a version (`firmware 5.7.139`, `Version: 2.1.4`).
+const VERSION_WORDS: &[&[u8]] = &[
+    b"v",
+    b"ver",
+    b"version",
+    b"fw",
+    b"firmware",
+    b"build",
+    b"release",
+    b"rev",
+    b"revision",
+    b"rom",
+];
+
+/// Whether the number at `i` is a version: right after `Product/` (`XeroxFW/5.7.139`, as in a
+/// User-Agent) or after one of `VERSION_WORDS` (separators ` :=#` allowed). `v5.7.139` never gets
+/// here: a number glued to a word is part of that word.
+fn version_before(bytes: &[u8], i: usize) -> bool {
+    if i >= 2 && bytes[i - 1] == b'/' && bytes[i - 2].is_ascii_alphabetic() {
+        return true;
+    }
+    let mut j = i;
+    while j > 0 && i - j < 3 && matches!(bytes[j - 1], b' ' | b'\t' | b':' | b'=' | b'#') {
+        j -= 1;
+    }
+    if j == i {
+        return false;
+    }
+    let word_start = bytes[..j]
+        .iter()
+        .rposition(|&b| !b.is_ascii_alphabetic())
+        .map_or(0, |p| p + 1);
+    let word = &bytes[word_start..j];
+    VERSION_WORDS.iter().any(|w| word.eq_ignore_ascii_case(w))
 }
 
 /// Whether one of `ERROR_WORDS` ends just before `i` (separators ` :=#(` and quotes allowed).
@@ -634,6 +686,46 @@ mod tests {
     fn longer_dotted_numbers_are_not_enhanced_codes() {
         assert!(kinds("version 1.5.7.139 and 5.7.1390 and 10.5.7.3").is_empty());
         assert!(kinds("TLSv1.2 ECDHE").is_empty());
+    }
+
+    #[test]
+    fn versions_are_not_enhanced_codes() {
+        for line in [
+            r#""POST /scan HTTP/1.1" 200 535 "-" "XeroxFW/5.7.139""#,
+            "fw 5.7.139",
+            "Firmware: 5.7.139",
+            "firmware 5.7.139 installed",
+            "Version 5.7.139",
+            "v5.7.139",
+            "build=5.7.139",
+        ] {
+            assert!(kinds(line).is_empty(), "{line}: {:?}", kinds(line));
+        }
+        use TokenKind::*;
+        assert_eq!(kinds("5.7.139"), vec![(Enhanced, "5.7.139".into(), None)]);
+        assert_eq!(
+            kinds("535 5.7.139 Authentication unsuccessful"),
+            vec![
+                (Reply, "535".into(), None),
+                (Enhanced, "5.7.139".into(), Some(535))
+            ]
+        );
+        // A word that merely ends in `v` or `fw` is not a version word.
+        assert_eq!(
+            kinds("server: 5.7.139 denied"),
+            vec![(Enhanced, "5.7.139".into(), None)]
+        );
+    }
+
+    #[test]
+    fn aadsts_with_a_space_and_escaped_error_codes() {
+        assert_eq!(kinds("AADSTS 7000215 invalid secret")[0].1, "aadsts7000215");
+        assert_eq!(kinds("aadsts: 50126")[0].1, "aadsts50126");
+        assert!(kinds("AADSTS 2 errors").is_empty());
+        assert!(kinds("AADSTS 70002x").is_empty());
+        let t = kinds(r#""body":"{\"error\":\"invalid_client\",\"error_codes\":[7000215,50126]}""#);
+        let codes: Vec<&str> = t.iter().map(|(_, s, _)| s.as_str()).collect();
+        assert_eq!(codes, vec!["aadsts7000215", "aadsts50126"]);
     }
 
     #[test]

@@ -4,6 +4,7 @@ use std::{fmt, path::Path};
 use regex::Regex;
 
 use super::{Rule, RuleSource, parse_rule};
+use crate::explain::matcher::{shorten_error, shorten_pattern};
 
 /// One thing wrong with a rule file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -111,7 +112,11 @@ pub fn lint_rule(rule: &Rule) -> Vec<LintProblem> {
     }
     for p in &rule.patterns {
         if let Err(e) = Regex::new(p) {
-            say(format!("pattern {p:?} does not compile: {e}"));
+            say(format!(
+                "pattern {} does not compile: {}",
+                shorten_pattern(p),
+                shorten_error(p, &e)
+            ));
         }
     }
     if rule.status == super::RuleStatus::Active

@@ -101,12 +101,32 @@ fn walk(v: &Value, depth: usize, f: &mut JsonFacts) {
                 }
                 if matches!(val, Value::Object(_) | Value::Array(_)) {
                     walk(val, depth + 1, f);
+                } else if let Some(inner) = val.as_str().and_then(embedded_json) {
+                    walk(&inner, depth + 1, f);
                 }
             }
         }
         Value::Array(items) => items.iter().take(32).for_each(|i| walk(i, depth + 1, f)),
         _ => {}
     }
+}
+
+/// Longest string value read again as JSON.
+const EMBEDDED_MAX: usize = 64 * 1024;
+
+/// A JSON body logged as a string inside another JSON line
+/// (`"body":"{\"error\":\"invalid_client\",...}"`): serde has already unescaped it, so it only
+/// needs parsing again. Only strings that look like an object or array are tried.
+fn embedded_json(s: &str) -> Option<Value> {
+    let t = s.trim();
+    let shaped =
+        (t.starts_with('{') && t.ends_with('}')) || (t.starts_with('[') && t.ends_with(']'));
+    if !shaped || t.len() > EMBEDDED_MAX {
+        return None;
+    }
+    serde_json::from_str(t)
+        .ok()
+        .filter(|v| matches!(v, Value::Object(_) | Value::Array(_)))
 }
 
 fn push_word(f: &mut JsonFacts, word: &str, key: &'static str) {
@@ -138,6 +158,25 @@ mod tests {
         let codes: Vec<&str> = f.codes.iter().map(|c| c.text.as_str()).collect();
         assert_eq!(codes, vec!["aadsts7000222", "invalid_client"]);
         assert!(f.evidence.contains(&("trace_id".into(), "t-1".into())));
+    }
+
+    #[test]
+    fn a_body_logged_as_a_string_is_read() {
+        let line = r#"{"level":"error","msg":"token request failed","body":"{\"error\":\"invalid_client\",\"error_codes\":[7000215],\"trace_id\":\"abc\"}"}"#;
+        let objs = objects(line);
+        assert_eq!(objs.len(), 1);
+        let f = facts(&objs[0].2);
+        let codes: Vec<&str> = f.codes.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(codes, vec!["aadsts7000215", "invalid_client"]);
+        assert!(f.evidence.contains(&("trace_id".into(), "abc".into())));
+        // Encoded twice over still reads; a string that only looks like JSON is left alone.
+        let twice = serde_json::json!({ "m": serde_json::json!({ "b": line }).to_string() });
+        assert_eq!(facts(&twice).codes.len(), 2);
+        assert!(
+            facts(&serde_json::json!({ "m": "{not json}" }))
+                .codes
+                .is_empty()
+        );
     }
 
     #[test]
