@@ -21,7 +21,7 @@ use diag_core::{
     check::CheckId,
     config::{CloudChoice, Config, MethodChoice, Profile},
     secret::Secret,
-    target::{Cloud, Credential, Method, Target},
+    target::{Cloud, Credential, DeviceTls, Method, Target},
 };
 
 use crate::secret_input::{CredentialSource, prompt_secret};
@@ -92,6 +92,10 @@ pub struct TargetOptions {
     /// Also send a real test message to this address.
     #[arg(long, value_name = "TO")]
     pub send_test: Option<String>,
+    /// What the device's TLS stack can offer, when it is older than xdiag's: the TLS check then
+    /// also sends that device's ClientHello [default: modern]
+    #[arg(long, value_enum, value_name = "OFFER")]
+    pub device_tls: Option<DeviceTlsArg>,
     /// A TOML file of named profiles, one per site.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -125,6 +129,28 @@ pub enum MethodArg {
     DirectSend,
     Relay,
     Auto,
+}
+
+/// `--device-tls`: the TLS a device can offer (`Target::device_tls`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DeviceTlsArg {
+    /// TLS 1.2 and 1.3 with ECDHE suites, like any current TLS library.
+    Modern,
+    /// Static-RSA key exchange only, no elliptic curves (older MFP firmware).
+    RsaOnly,
+    /// TLS 1.1 at most.
+    #[value(name = "tls1.1")]
+    Tls11,
+}
+
+impl From<DeviceTlsArg> for DeviceTls {
+    fn from(arg: DeviceTlsArg) -> DeviceTls {
+        match arg {
+            DeviceTlsArg::Modern => DeviceTls::Modern,
+            DeviceTlsArg::RsaOnly => DeviceTls::RsaOnly,
+            DeviceTlsArg::Tls11 => DeviceTls::Tls11,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -83,6 +83,8 @@ const EXPECTED: &[(&str, Option<&[&str]>)] = &[
     ("spf-missing-site-ip", Some(&["dns-spf-ip-not-authorized"])),
     // case-26: the device offers TLS_RSA_* only; the server ECDHE only.
     ("tls-ecdhe-only", Some(&["tls-no-shared-cipher"])),
+    // The device speaks TLS 1.1 at most; client submission needs 1.2+ (reference §4).
+    ("device-tls-1-1", Some(&["tls-version-too-old"])),
     (
         "smtp-auth-disabled-tenant",
         Some(&["smtp-auth-disabled-for-tenant"]),

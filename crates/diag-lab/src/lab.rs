@@ -97,7 +97,7 @@ impl Lab {
             login_base: login_base.clone(),
         });
         let smtp_tls = crate::smtp::server_config(&material.https, &scenario.tls)?;
-        let (mail, mail_endpoints) = MailPath::start(state.clone(), smtp_tls).await?;
+        let (mail, mail_endpoints) = MailPath::start(state.clone(), smtp_tls, opts.latency).await?;
         let graph = server::delayed(crate::graph::router(state.clone()), opts.latency);
         let mut tasks = vec![server::spawn_https(
             graph_listener,

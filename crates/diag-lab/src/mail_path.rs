@@ -36,6 +36,7 @@ impl MailPath {
     pub async fn start(
         state: Arc<LabState>,
         smtp_tls: Arc<rustls::ServerConfig>,
+        latency: std::time::Duration,
     ) -> Result<(MailPath, MailEndpoints), LabError> {
         let origin = format!("`{}`", state.scenario.name);
         let network = &state.scenario.network;
@@ -53,12 +54,13 @@ impl MailPath {
             }));
         }
         let zones = Arc::new(Zones::from_scenario(&state.scenario, &origin)?);
-        let dns = DnsServer::start(&zones, &origin).await?;
+        let dns = DnsServer::start(&zones, &origin, latency).await?;
         let dns_addr = dns.addr;
         let shared = Arc::new(Shared {
             state,
             tls: TlsAcceptor::from(smtp_tls),
             zones,
+            latency,
         });
         let mut path = MailPath {
             tasks: Vec::new(),

@@ -33,7 +33,10 @@ pub fn run(ctx: &Context, args: CheckArgs) -> anyhow::Result<u8> {
              `xdiag lab` shows a whole run against the built-in offline tenant"
         );
     }
-    let target = build_target(&inputs, args.target.only, true)?;
+    let mut target = build_target(&inputs, args.target.only, true)?;
+    if let Some(offer) = args.target.device_tls {
+        target.device_tls = offer.into();
+    }
     let mut notes: Vec<(String, String)> = Vec::new();
     notes.extend(endpoint_note(&target));
     if let Some(name) = profile {

@@ -18,7 +18,7 @@ use diag_core::{
 };
 use diag_lab::{
     Lab, LabOptions, Scenario,
-    scenario::{DeviceTlsCiphers, Method as LabMethod},
+    scenario::{DeviceTlsCiphers, DeviceTlsVersion, Method as LabMethod},
 };
 
 use crate::{
@@ -86,7 +86,12 @@ pub fn run(ctx: &Context, args: LabArgs) -> anyhow::Result<u8> {
         let (inputs, profile) = args.target.merged_over(lab_inputs(&lab))?;
         let mut target = build_target(&inputs, args.target.only, false)?;
         point_at_lab(&mut target, &lab);
-        target.device_tls = device_tls(&lab);
+        // A flag overrides the scenario's `[device]` value (spec/lab.md).
+        target.device_tls = args
+            .target
+            .device_tls
+            .map(DeviceTls::from)
+            .unwrap_or_else(|| device_tls(&lab));
         let mut notes = vec![("lab scenario".to_string(), scenario.name.clone())];
         notes.extend(endpoint_note(&target));
         if let Some(name) = profile {
@@ -192,7 +197,11 @@ fn lab_inputs(lab: &Lab) -> Inputs {
 
 /// What the scenario's device can offer in TLS (`[device] tls_ciphers`).
 fn device_tls(lab: &Lab) -> DeviceTls {
-    match lab.device().settings.tls_ciphers {
+    let device = &lab.device().settings;
+    if device.tls_max_version == DeviceTlsVersion::V1_1 {
+        return DeviceTls::Tls11;
+    }
+    match device.tls_ciphers {
         DeviceTlsCiphers::Modern => DeviceTls::Modern,
         DeviceTlsCiphers::RsaOnly => DeviceTls::RsaOnly,
     }

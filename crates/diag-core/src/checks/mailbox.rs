@@ -158,6 +158,10 @@ fn judge(cx: &Ctx, mailbox: &str, user: &GraphFetch, settings: &GraphFetch) -> F
     // Without `mailboxSettings` (MailboxSettings.Read), the licences tell whether the user can
     // have a cloud mailbox at all (reference §6, §8): an enabled account without a mailbox plan
     // has none; a sign-in-blocked one without a licence is typically a shared mailbox.
+    let is_guest = record
+        .as_ref()
+        .and_then(|u| u.user_type.as_deref())
+        .is_some_and(|t| t.eq_ignore_ascii_case("guest"));
     let no_mailbox_plan = record
         .as_ref()
         .is_some_and(|u| licence::mailbox_plans(u).0.is_empty());
@@ -183,6 +187,17 @@ fn judge(cx: &Ctx, mailbox: &str, user: &GraphFetch, settings: &GraphFetch) -> F
         );
         f.evidence = notes;
         return f;
+    } else if kind == MailboxKind::Unknown && is_guest {
+        // A guest (B2B) account is a mail user in the host tenant: its mailbox, if any, lives in
+        // its home organisation, whatever licence it was assigned here (graph-mailbox-not-enabled
+        // covers every "no Exchange Online mailbox" cause).
+        cx.judged(
+            CHECK,
+            ids::GRAPH_MAILBOX_NOT_ENABLED,
+            format!(
+                "{mailbox} has no Exchange Online mailbox: it is a guest account (userType Guest)"
+            ),
+        )
     } else if kind == MailboxKind::Unknown && no_mailbox_plan && !disabled {
         let on_prem = record.as_ref().and_then(|u| u.on_premises_sync_enabled) == Some(true);
         let why = if on_prem {

@@ -128,6 +128,10 @@ pub fn classify(code: u16, text: &str, path: SmtpPath) -> Option<RuleId> {
     if is(5, 7, 54) || has("unable to relay") {
         return Some(ids::RELAY_EXTERNAL_RECIPIENT);
     }
+    // Directory Based Edge Blocking: an accepted domain, but no such recipient (reference §5).
+    if is(5, 4, 1) && has("recipient address rejected") {
+        return Some(ids::RELAY_RECIPIENT_NOT_FOUND);
+    }
     if detail_in(5, 7, 606..=649)
         || has("banned sending ip")
         || has("blocked using")
@@ -595,7 +599,7 @@ mod tests {
             (
                 "550 5.4.1 Recipient address rejected: Access denied",
                 Mx,
-                None,
+                Some("relay-recipient-not-found"),
             ),
             ("550 5.7.1 Delivery not authorized", Mx, None),
             ("452 4.5.3 Too many recipients", Mx, None),

@@ -13,7 +13,7 @@ use diag_core::{
 };
 use diag_lab::{
     Lab, LabOptions, Scenario,
-    scenario::{DeviceTlsCiphers, Method as LabMethod},
+    scenario::{DeviceTlsCiphers, DeviceTlsVersion, Method as LabMethod},
 };
 
 fn some(s: &str) -> Option<String> {
@@ -67,9 +67,10 @@ pub fn target_for(lab: &Lab) -> Target {
         timeout: Duration::from_secs(5),
         send_test: some(&d.send_test),
         only: None,
-        device_tls: match d.tls_ciphers {
-            DeviceTlsCiphers::Modern => DeviceTls::Modern,
-            DeviceTlsCiphers::RsaOnly => DeviceTls::RsaOnly,
+        device_tls: match (d.tls_max_version, d.tls_ciphers) {
+            (DeviceTlsVersion::V1_1, _) => DeviceTls::Tls11,
+            (_, DeviceTlsCiphers::Modern) => DeviceTls::Modern,
+            (_, DeviceTlsCiphers::RsaOnly) => DeviceTls::RsaOnly,
         },
     }
 }

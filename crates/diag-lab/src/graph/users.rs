@@ -100,7 +100,15 @@ fn user(
         return Err(error::directory_denied());
     }
     let user = found.ok_or_else(|| error::directory_not_found(&key))?;
-    user_json::render(user, query.get("$select").map(String::as_str))
+    if state.scenario.tenant.exchange_online {
+        return user_json::render(user, query.get("$select").map(String::as_str));
+    }
+    // A tenant without Exchange Online has no subscription that could assign a mailbox plan
+    // (reference §8: the plans come with the licences), so Graph lists none.
+    let mut user = user.clone();
+    user.plans
+        .retain(|p| !crate::plans::find(p).is_some_and(|plan| plan.gives_mailbox));
+    user_json::render(&user, query.get("$select").map(String::as_str))
 }
 
 fn mailbox_settings(

@@ -45,7 +45,8 @@ impl Default for App {
             application_permissions: Vec::new(),
             delegated_permissions: Vec::new(),
             admin_consent: true,
-            exchange_service_principal: false,
+            // The spec's example has it done; a scenario about a missing one says so.
+            exchange_service_principal: true,
             mailbox_access: Vec::new(),
             graph_mailbox_scope: Vec::new(),
         }

@@ -38,6 +38,7 @@ pub(super) const FILES: &[(&str, &str)] = builtin![
     "port-587-refused",
     "port-25-blocked",
     "tls-ecdhe-only",
+    "device-tls-1-1",
     "smtp-auth-disabled-tenant",
     "smtp-auth-disabled-mailbox",
     "no-service-principal",

@@ -33,6 +33,8 @@ pub struct Device {
     pub send_test: String,
     /// The TLS cipher suites the device can offer (`rsa-only`: an old firmware without ECDHE).
     pub tls_ciphers: DeviceTlsCiphers,
+    /// The newest TLS version the device can speak (`1.1`: old firmware).
+    pub tls_max_version: DeviceTlsVersion,
 }
 
 impl Default for Device {
@@ -53,6 +55,7 @@ impl Default for Device {
             public_ip: String::new(),
             send_test: String::new(),
             tls_ciphers: DeviceTlsCiphers::Modern,
+            tls_max_version: DeviceTlsVersion::V1_3,
         }
     }
 }
@@ -76,6 +79,7 @@ impl std::fmt::Debug for Device {
             .field("public_ip", &self.public_ip)
             .field("send_test", &self.send_test)
             .field("tls_ciphers", &self.tls_ciphers)
+            .field("tls_max_version", &self.tls_max_version)
             .finish()
     }
 }
@@ -110,4 +114,16 @@ pub enum DeviceTlsCiphers {
     /// Only static-RSA key exchange (`TLS_RSA_WITH_*`), no elliptic-curve extensions: older MFP
     /// firmware (reference case-26).
     RsaOnly,
+}
+
+/// The newest TLS version the device's stack speaks. xdiag reproduces a `1.1` device by
+/// sending its own TLS 1.1 ClientHello; `1.2` and `1.3` are what any current library offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DeviceTlsVersion {
+    #[serde(rename = "1.1")]
+    V1_1,
+    #[serde(rename = "1.2")]
+    V1_2,
+    #[serde(rename = "1.3")]
+    V1_3,
 }

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 pub use app::{App, AppCertificate, GeneratedCertificate, Secret};
 pub use connector::Connector;
-pub use device::{Device, DeviceCodeOutcome, DeviceTlsCiphers, Method};
+pub use device::{Device, DeviceCodeOutcome, DeviceTlsCiphers, DeviceTlsVersion, Method};
 pub use ip_range::IpRange;
 pub use network::{Dns, Network, TlsSettings, TlsVersion, TokenEndpointState};
 pub use tenant::Tenant;
@@ -93,10 +93,7 @@ impl Scenario {
             path: origin.clone(),
             source,
         })?;
-        let mut scenario: Scenario = toml::from_str(&text).map_err(|e| ScenarioError::Parse {
-            origin: origin.clone(),
-            detail: e.to_string(),
-        })?;
+        let mut scenario = Self::parse_text(&text, &origin)?;
         if scenario.name.is_empty() {
             scenario.name = path
                 .file_stem()
@@ -130,11 +127,26 @@ impl Scenario {
     }
 
     fn parse_named(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
-        let scenario: Scenario = toml::from_str(text).map_err(|e| ScenarioError::Parse {
+        let scenario = Self::parse_text(text, origin)?;
+        validate::validate(&scenario, origin)?;
+        Ok(scenario)
+    }
+
+    /// TOML to a scenario, with the defaults that depend on other keys filled in.
+    fn parse_text(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
+        let parse_error = |e: toml::de::Error| ScenarioError::Parse {
             origin: origin.to_string(),
             detail: e.to_string(),
-        })?;
-        validate::validate(&scenario, origin)?;
+        };
+        let mut scenario: Scenario = toml::from_str(text).map_err(parse_error)?;
+        let table: toml::Table = toml::from_str(text).map_err(parse_error)?;
+        let records_given = table
+            .get("dns")
+            .and_then(|dns| dns.as_table())
+            .is_some_and(|dns| dns.contains_key("records"));
+        if !records_given {
+            scenario.dns.records = network::default_records(&scenario.tenant.domains);
+        }
         Ok(scenario)
     }
 }

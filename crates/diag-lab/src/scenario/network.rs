@@ -7,8 +7,32 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Dns {
-    /// Zone-file lines served by the lab DNS (one record per line).
+    /// Zone-file lines served by the lab DNS (one record per line). Absent from the file: the
+    /// records of [`default_records`]; `records = []`: none at all.
     pub records: Vec<String>,
+}
+
+/// What a scenario without `[dns] records` serves: for every tenant domain the MX and SPF
+/// records Microsoft 365 asks for (the spec's example; reference §7: the MX endpoint is the
+/// domain with dots as dashes under `mail.protection.outlook.com`, the SPF include is
+/// `spf.protection.outlook.com`). An `onmicrosoft.com` domain gets the form Microsoft itself
+/// publishes for it, `<name>.mail.protection.outlook.com`.
+pub fn default_records(domains: &[String]) -> Vec<String> {
+    let mut records = Vec::new();
+    for domain in domains {
+        let domain = domain.trim_end_matches('.').to_ascii_lowercase();
+        let host = match domain.strip_suffix(".onmicrosoft.com") {
+            Some(name) if !name.contains('.') => name.to_string(),
+            _ => domain.replace('.', "-"),
+        };
+        records.push(format!(
+            "{domain}. 3600 IN MX 0 {host}.mail.protection.outlook.com."
+        ));
+        records.push(format!(
+            "{domain}. 3600 IN TXT \"v=spf1 include:spf.protection.outlook.com -all\""
+        ));
+    }
+    records
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

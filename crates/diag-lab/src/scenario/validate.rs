@@ -60,6 +60,14 @@ pub(super) fn validate(s: &Scenario, origin: &str) -> Result<(), ScenarioError> 
             }
         }
     }
+    if s.device.tls_max_version == super::DeviceTlsVersion::V1_1
+        && s.device.tls_ciphers == super::DeviceTlsCiphers::RsaOnly
+    {
+        return Err(fail(
+            "device.tls_max_version".into(),
+            "a TLS 1.1 device with `tls_ciphers = \"rsa-only\"` is not modelled: pick one".into(),
+        ));
+    }
     for (i, r) in s.dns.records.iter().enumerate() {
         if r.trim().is_empty() || r.contains('\n') {
             return Err(fail(

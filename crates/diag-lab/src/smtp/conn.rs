@@ -37,14 +37,21 @@ pub(super) struct Conn {
     transport: Transport,
     buf: Vec<u8>,
     idle: Duration,
+    /// Added once per round trip (`LabOptions::latency`): before the first reply that follows
+    /// bytes from the client (or the greeting), not before each line of a pipelined batch.
+    latency: Duration,
+    /// The client sent something (or just connected) and has not been answered yet.
+    latency_owed: bool,
 }
 
 impl Conn {
-    pub fn new(tcp: TcpStream, idle: Duration) -> Conn {
+    pub fn new(tcp: TcpStream, idle: Duration, latency: Duration) -> Conn {
         Conn {
             transport: Transport::Plain(tcp),
             buf: Vec::new(),
             idle,
+            latency,
+            latency_owed: true,
         }
     }
 
@@ -76,7 +83,10 @@ impl Conn {
             match read {
                 Err(_) => return Err(ReadError::Idle),
                 Ok(Ok(0)) | Ok(Err(_)) => return Err(ReadError::Closed),
-                Ok(Ok(n)) => self.buf.extend_from_slice(&chunk[..n]),
+                Ok(Ok(n)) => {
+                    self.latency_owed = true;
+                    self.buf.extend_from_slice(&chunk[..n]);
+                }
             }
         }
     }
@@ -92,6 +102,9 @@ impl Conn {
     /// Sends one reply (lines joined with CRLF by the caller) and its final CRLF.
     pub async fn send(&mut self, reply: &str) -> std::io::Result<()> {
         let bytes = format!("{reply}\r\n").into_bytes();
+        if std::mem::take(&mut self.latency_owed) && !self.latency.is_zero() {
+            tokio::time::sleep(self.latency).await;
+        }
         let write = async {
             match &mut self.transport {
                 Transport::Plain(s) => {

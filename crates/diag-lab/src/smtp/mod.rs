@@ -52,6 +52,8 @@ pub(crate) struct Shared {
     pub tls: TlsAcceptor,
     /// The lab's DNS data (SPF and DMARC evaluation on the MX).
     pub zones: Arc<Zones>,
+    /// Added to every SMTP round trip (`LabOptions::latency`).
+    pub latency: std::time::Duration,
 }
 
 /// More simultaneous sessions than this on one listener are turned away with a 421.

@@ -52,10 +52,11 @@ enum Flow {
 /// Serves one connection to its end.
 pub(super) async fn run(tcp: TcpStream, role: Role, shared: Arc<Shared>) {
     let site_ip = shared.state.scenario.network.site_public_ip;
+    let latency = shared.latency;
     let mut session = Session {
         role,
         shared,
-        conn: Conn::new(tcp, IDLE),
+        conn: Conn::new(tcp, IDLE, latency),
         greeted: false,
         site_ip,
         authenticated: None,
@@ -99,7 +100,7 @@ pub(super) async fn run(tcp: TcpStream, role: Role, shared: Arc<Shared>) {
 
 /// Answers a connection over the session limit.
 pub(super) async fn turn_away(tcp: TcpStream, role: Role) {
-    let mut conn = Conn::new(tcp, Duration::from_secs(5));
+    let mut conn = Conn::new(tcp, Duration::from_secs(5), Duration::ZERO);
     let _ = conn.send(&replies::tagged(role, replies::BUSY)).await;
 }
 
