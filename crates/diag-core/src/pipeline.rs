@@ -206,6 +206,8 @@ pub async fn run_plan(
     observer: &mut (dyn FnMut(Event) + Send),
 ) -> Vec<Finding> {
     let mut done: BTreeMap<CheckId, Finding> = BTreeMap::new();
+    // Checks still running whose dependents may start already (`Event::Ready`).
+    let mut released: Vec<CheckId> = Vec::new();
     let mut running: HashMap<tokio::task::Id, (CheckId, Instant)> = HashMap::new();
     let mut tasks: JoinSet<Finding> = JoinSet::new();
     let needs_of = |c: CheckId| -> Vec<CheckId> {
@@ -236,7 +238,9 @@ pub async fn run_plan(
                     progressed = true;
                     continue;
                 }
-                let ready = needs.iter().all(|n| done.contains_key(n));
+                let ready = needs
+                    .iter()
+                    .all(|n| done.contains_key(n) || released.contains(n));
                 if ready && (!sequential || running.is_empty()) {
                     observer(Event::Started(check));
                     let handle = tasks.spawn(start(check));
@@ -250,10 +254,13 @@ pub async fn run_plan(
         }
         tokio::select! {
             biased;
-            Some(event) = next_event(&mut events) => observer(event),
+            Some(event) = next_event(&mut events) => match event {
+                Event::Ready(check) => released.push(check),
+                other => observer(other),
+            },
             Some(joined) = tasks.join_next_with_id() => {
                 // Side events sent before the check ended go out before its finding.
-                drain(&mut events, observer);
+                drain(&mut events, &mut released, observer);
                 let (id, finding) = match joined {
                     Ok((id, f)) => (id, f),
                     Err(e) => {
@@ -272,7 +279,7 @@ pub async fn run_plan(
             }
         }
     }
-    drain(&mut events, observer);
+    drain(&mut events, &mut released, observer);
     plan.iter().filter_map(|c| done.remove(c)).collect()
 }
 
@@ -289,13 +296,18 @@ async fn next_event(events: &mut Option<mpsc::UnboundedReceiver<Event>>) -> Opti
     }
 }
 
+/// Hands queued side events to the observer; `Ready` is the pipeline's own and is kept.
 fn drain(
     events: &mut Option<mpsc::UnboundedReceiver<Event>>,
+    released: &mut Vec<CheckId>,
     observer: &mut (dyn FnMut(Event) + Send),
 ) {
     if let Some(rx) = events {
         while let Ok(e) = rx.try_recv() {
-            observer(e);
+            match e {
+                Event::Ready(check) => released.push(check),
+                other => observer(other),
+            }
         }
     }
 }

@@ -355,3 +355,43 @@ fn only_runs_the_check_and_what_it_needs() {
     t.send_test = Some("someone@contoso.com".into());
     assert_eq!(plan(&t), Ok(vec![Config, Token, Claims, Mailbox, Send]));
 }
+
+/// A check that says `Ready` lets its dependents start before it ends (reach once port 587
+/// answers, while a blackholed port 25, only evidence, waits out its deadline).
+#[tokio::test]
+async fn a_ready_check_releases_its_dependents_before_it_ends() {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let t0 = Instant::now();
+    let timeline: Timeline = Arc::default();
+    let tl = Arc::clone(&timeline);
+    let start = move |check: CheckId| -> CheckFuture {
+        let tx = tx.clone();
+        let tl = Arc::clone(&tl);
+        Box::pin(async move {
+            let begin = t0.elapsed();
+            if check == CheckId::Reach {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                let _ = tx.send(Event::Ready(CheckId::Reach));
+                tokio::time::sleep(Duration::from_millis(400)).await;
+            } else {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            tl.lock().expect("timeline").push((check, begin, t0.elapsed()));
+            Finding::pass(check, "ok")
+        })
+    };
+    let plan = [CheckId::Config, CheckId::Reach, CheckId::SmtpTls];
+    let mut seen = Vec::new();
+    let findings = run_plan(&plan, start, false, Some(rx), &mut |e| seen.push(e)).await;
+    assert_eq!(findings.len(), 3);
+    let (_, reach_end) = span(&timeline, CheckId::Reach);
+    let (tls_start, _) = span(&timeline, CheckId::SmtpTls);
+    assert!(
+        tls_start < reach_end,
+        "smtp-tls started at {tls_start:?}, reach ended at {reach_end:?}"
+    );
+    assert!(
+        !seen.iter().any(|e| matches!(e, Event::Ready(_))),
+        "Ready is the pipeline's own, not the observer's"
+    );
+}

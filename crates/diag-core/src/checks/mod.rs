@@ -45,6 +45,10 @@ pub enum Event {
     Finished(Finding),
     /// Device-code sign-in: show this to the technician now; the token check waits for it.
     DeviceCode(DeviceCodePrompt),
+    /// What this check's dependents need from it has passed, so they may start before it
+    /// ends (`reach` once the port the method needs answers, while the other port, only
+    /// evidence, may still be waiting out its deadline). The pipeline consumes it.
+    Ready(CheckId),
 }
 
 /// What the technician needs to finish a device-code sign-in.

@@ -9,7 +9,7 @@
 //! overrides where to connect. For `smtp` the MX is looked up only when the run asks DNS anyway.
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
-use super::context::Ctx;
+use super::{Event, context::Ctx};
 use crate::{
     check::CheckId,
     finding::{Evidence, Finding},
@@ -46,13 +46,20 @@ pub(crate) async fn run(cx: &Arc<Ctx>) -> Finding {
     let ep = &cx.target.endpoints;
     let deadline = cx.target.timeout;
     let submission_host = ep.smtp_host.trim().to_string();
+    // The port the method needs; once it answers, dependents (smtp-tls, relay) may start while
+    // the other port, only evidence, is still waiting out its deadline.
+    let needs_submission = matches!(cx.target.method, Method::Smtp | Method::Graph);
     let submission = async {
-        match address(cx, &submission_host, ep.smtp_port, ep.smtp_addr).await {
+        let r = match address(cx, &submission_host, ep.smtp_port, ep.smtp_addr).await {
             Ok(addr) => tcp::connect(&submission_host, ep.smtp_port, addr, deadline)
                 .await
                 .map(|c| (c.addr, c.elapsed)),
             Err(e) => Err(e),
+        };
+        if needs_submission && r.is_ok() {
+            cx.emit(Event::Ready(CHECK));
         }
+        r
     };
     let mx = async {
         // For client submission the MX is only evidence: look it up only where this run asks
@@ -73,6 +80,9 @@ pub(crate) async fn run(cx: &Arc<Ctx>) -> Finding {
                 .map(|c| (c.addr, c.elapsed)),
             Err(e) => Err(e),
         };
+        if !needs_submission && result.is_ok() {
+            cx.emit(Event::Ready(CHECK));
+        }
         Ok::<_, NoMx>((target, result))
     };
     let (submission, mx) = tokio::join!(submission, mx);
