@@ -70,6 +70,11 @@ impl Matcher {
             .iter()
             .map(|(l, o)| (l.to_string(), *o))
             .collect();
+        for (i, reader) in super::readers::ARTIFACT_READERS.iter().enumerate().take(32) {
+            for t in reader.triggers {
+                literals.push((t.to_string(), Owner::Trigger(i as u8)));
+            }
+        }
         let mut sources = Vec::new();
         for rule in book.iter() {
             let idx = m.rules.len();

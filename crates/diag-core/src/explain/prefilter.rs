@@ -22,6 +22,10 @@ pub enum Owner {
     Jwt,
     /// Base64 of `user=`: maybe an XOAUTH2 blob.
     Xoauth2,
+    /// A trigger of the artifact reader with this index (`readers::ARTIFACT_READERS`): in a
+    /// large input, that reader reads the lines around this one. One automaton finds these
+    /// and the rest in the same pass.
+    Trigger(u8),
 }
 
 /// Literals shorter than this flag too many lines to be worth it.
@@ -32,12 +36,15 @@ const MAX_CLASS: usize = 10;
 
 pub struct Prefilter {
     ac: AhoCorasick,
+    /// The literals of `ac`, lowercase (for benchmarks and `explain` diagnostics).
+    pub literals: Vec<Vec<u8>>,
     owners: Vec<Vec<Owner>>,
     /// Patterns with no usable literal: (pattern index, the regex run over whole chunks).
     pub slow: Vec<(usize, regex::bytes::Regex)>,
     /// Per pattern: every literal set its matches need (all of them), checked on a flagged line
     /// before the regex runs, so a common literal alone does not cost a regex run.
-    confirm: Vec<Vec<Vec<Vec<u8>>>>,
+    /// Searchers built once: a finder built per line cost more than the search itself.
+    confirm: Vec<Vec<Vec<memchr::memmem::Finder<'static>>>>,
 }
 
 impl Prefilter {
@@ -54,7 +61,19 @@ impl Prefilter {
             }
         }
         let mut slow = Vec::new();
-        let confirm = patterns.iter().map(|p| required_sets(p)).collect();
+        let confirm = patterns
+            .iter()
+            .map(|p| {
+                required_sets(p)
+                    .into_iter()
+                    .map(|set| {
+                        set.into_iter()
+                            .map(|lit| memchr::memmem::Finder::new(&lit).into_owned())
+                            .collect()
+                    })
+                    .collect()
+            })
+            .collect();
         for (i, p) in patterns.iter().enumerate() {
             match required_literals(p) {
                 Some(lits) => {
@@ -89,6 +108,7 @@ impl Prefilter {
             .expect("an automaton of plain literals always builds");
         Prefilter {
             ac,
+            literals: pats,
             owners,
             slow,
             confirm,
@@ -102,10 +122,8 @@ impl Prefilter {
             return true;
         }
         self.confirm.get(i).is_none_or(|sets| {
-            sets.iter().all(|set| {
-                set.iter()
-                    .any(|lit| memchr::memmem::find(lower_line, lit).is_some())
-            })
+            sets.iter()
+                .all(|set| set.iter().any(|finder| finder.find(lower_line).is_some()))
         })
     }
 

@@ -2,9 +2,7 @@
 //! patterns whose literals they hold, the readers they trigger) and feed the ranker.
 use std::collections::{BTreeSet, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::sync::LazyLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
 
 use super::input::Piece;
 use super::matcher::Matcher;
@@ -53,6 +51,8 @@ pub struct Scanner<'m> {
     /// Artifacts found beyond the cap.
     pub artifacts_dropped: u64,
     owners: Vec<Owner>,
+    /// This piece's lines holding an artifact reader's trigger: (start, end, readers as bits).
+    trigger_lines: Vec<(usize, usize, u32)>,
     lower: Vec<u8>,
     /// Lines the prefilter cannot flag: (line start, the owner that wants them).
     slow_lines: Vec<(usize, Owner)>,
@@ -77,6 +77,7 @@ impl<'m> Scanner<'m> {
             artifacts: Vec::new(),
             artifacts_dropped: 0,
             owners: Vec::new(),
+            trigger_lines: Vec::new(),
             lower: Vec::new(),
             slow_lines: Vec::new(),
             last_candidate: None,
@@ -93,6 +94,7 @@ impl<'m> Scanner<'m> {
             self.binary = true;
         }
         self.collect_slow(data);
+        self.trigger_lines.clear();
         let mut pos = 0;
         let mut counted = 0;
         let mut line_no = p.first_line;
@@ -115,6 +117,17 @@ impl<'m> Scanner<'m> {
             while slow_i < self.slow_lines.len() && self.slow_lines[slow_i].0 <= le {
                 self.owners.push(self.slow_lines[slow_i].1);
                 slow_i += 1;
+            }
+            let mut readers = 0u32;
+            self.owners.retain(|o| match o {
+                Owner::Trigger(i) => {
+                    readers |= 1 << i;
+                    false
+                }
+                _ => true,
+            });
+            if readers != 0 {
+                self.trigger_lines.push((ls, le, readers));
             }
             if !self.owners.is_empty() {
                 self.line(data, ls, le, line_no);
@@ -473,49 +486,12 @@ impl<'m> Scanner<'m> {
     }
 }
 
-/// One automaton of every artifact reader's triggers; each literal maps to a bit set of the
-/// readers it triggers.
-static TRIGGERS: LazyLock<Option<(AhoCorasick, Vec<u32>)>> = LazyLock::new(|| {
-    let mut lits: Vec<(&str, u32)> = Vec::new();
-    for (i, r) in ARTIFACT_READERS.iter().enumerate().take(32) {
-        for t in r.triggers {
-            match lits.iter_mut().find(|(l, _)| l.eq_ignore_ascii_case(t)) {
-                Some(entry) => entry.1 |= 1 << i,
-                None => lits.push((t, 1 << i)),
-            }
-        }
-    }
-    if lits.is_empty() {
-        return None;
-    }
-    let ac = AhoCorasickBuilder::new()
-        .ascii_case_insensitive(true)
-        .match_kind(MatchKind::LeftmostFirst)
-        .build(lits.iter().map(|(l, _)| l))
-        .ok()?;
-    Some((ac, lits.into_iter().map(|(_, m)| m).collect()))
-});
-
 impl Scanner<'_> {
     /// A piece of a large input: each artifact reader reads the windows of lines around the
     /// lines that hold one of its triggers (overlapping windows are merged).
     fn artifact_windows(&mut self, data: &[u8], first_line: u64) {
-        let Some((ac, masks)) = TRIGGERS.as_ref() else {
-            return;
-        };
         let mut windows: Vec<(usize, usize, u32)> = Vec::new();
-        let mut pos = 0;
-        while pos < data.len() {
-            let Some(m) = ac.find(Input::new(data).range(pos..)) else {
-                break;
-            };
-            let ls = memchr::memrchr(b'\n', &data[..m.start()]).map_or(0, |i| i + 1);
-            let le =
-                memchr::memchr(b'\n', &data[m.start()..]).map_or(data.len(), |i| m.start() + i);
-            let mut mask = masks[m.pattern().as_usize()];
-            for more in ac.find_iter(Input::new(&data[..le]).range(m.end()..)) {
-                mask |= masks[more.pattern().as_usize()];
-            }
+        for &(ls, le, mask) in &self.trigger_lines {
             let ws = lines_back(data, ls, WINDOW_BEFORE);
             let we = lines_forward(data, le, WINDOW_AFTER);
             match windows.last_mut() {
@@ -525,7 +501,6 @@ impl Scanner<'_> {
                 }
                 _ => windows.push((ws, we, mask)),
             }
-            pos = le + 1;
         }
         let (mut line, mut counted) = (first_line, 0);
         for (ws, we, mask) in windows {
