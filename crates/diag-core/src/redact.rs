@@ -49,17 +49,17 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
     };
     vec![
         // SMTP AUTH with an initial response: the blob holds a password or a bearer token.
-        rule(
-            r"(?i)(?P<pre>\bAUTH[ \t]+(?:XOAUTH2|OAUTHBEARER|PLAIN|LOGIN)[ \t]+)[A-Za-z0-9+/]{4,}={0,2}",
-            "${pre}[redacted]",
+        func(
+            r"(?i)(?P<pre>\bAUTH[ \t]+(?:XOAUTH2|OAUTHBEARER|PLAIN|LOGIN)[ \t]+)(?P<val>[A-Za-z0-9+/\-]{4,}={0,2})",
+            redact_unless_word,
         ),
         rule(
             r"(?i)(?P<pre>\bBearer[ \t]+)[A-Za-z0-9\-._~+/]{16,}=*",
             "${pre}[redacted]",
         ),
-        rule(
-            r"(?i)(?P<pre>\bBasic[ \t]+)[A-Za-z0-9+/]{8,}={0,2}",
-            "${pre}[redacted]",
+        func(
+            r"(?i)(?P<pre>\bBasic[ \t]+)(?P<val>[A-Za-z0-9+/]{8,}={0,2})",
+            redact_unless_word,
         ),
         // An XOAUTH2 / OAUTHBEARER blob standing alone (base64 of `user=` / `n,a=`).
         rule(
@@ -117,6 +117,33 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
 
 /// `key=value` and its kin with the value replaced, keeping the quotes around it; left alone
 /// when the name is an error name or the value is already a redaction marker.
+/// After `Basic` or `AUTH <mechanism>`: a credential is replaced, but a plain word is prose or
+/// a server's list of mechanisms (`basic authentication is disabled`, `250-AUTH LOGIN XOAUTH2`).
+fn redact_unless_word(c: &Captures) -> String {
+    const MECHANISMS: &[&str] = &[
+        "XOAUTH2",
+        "OAUTHBEARER",
+        "PLAIN",
+        "LOGIN",
+        "CRAM-MD5",
+        "DIGEST-MD5",
+        "GSSAPI",
+        "NTLM",
+    ];
+    let val = &c["val"];
+    let letters = val.bytes().all(|b| b.is_ascii_alphabetic());
+    let rest = &val[1..];
+    let word = letters
+        && (val.bytes().all(|b| b.is_ascii_lowercase())
+            || val.bytes().all(|b| b.is_ascii_uppercase())
+            || rest.bytes().all(|b| b.is_ascii_lowercase()));
+    if word || MECHANISMS.iter().any(|m| m.eq_ignore_ascii_case(val)) {
+        c[0].to_string()
+    } else {
+        format!("{}{REDACTED}", &c["pre"])
+    }
+}
+
 fn redact_setting(c: &Captures) -> String {
     let (key, sep, val) = (&c["key"], &c["sep"], &c["val"]);
     let lower = key.to_ascii_lowercase();
@@ -299,6 +326,30 @@ mod tests {
             let out = redact(&format!("secret was ({secret})")).into_owned();
             assert!(!out.contains(&secret[6..]), "{out}");
         }
+    }
+
+    #[test]
+    fn words_after_basic_or_auth_are_prose_not_credentials() {
+        for keep in [
+            "535 5.7.139 Authentication unsuccessful, basic authentication is disabled.",
+            "Basic Authentication is turned off",
+            "250-AUTH LOGIN XOAUTH2",
+            "250 AUTH PLAIN LOGIN CRAM-MD5",
+        ] {
+            assert_eq!(redact(keep), keep);
+        }
+        assert_eq!(
+            redact("Authorization: Basic dXNlcjpwYXNzd29yZA=="),
+            "Authorization: Basic [redacted]"
+        );
+        assert_eq!(
+            redact("C: AUTH LOGIN c2Nhbm5lcg=="),
+            "C: AUTH LOGIN [redacted]"
+        );
+        assert_eq!(
+            redact("AUTH PLAIN AHVzZXIAcGFzcw=="),
+            "AUTH PLAIN [redacted]"
+        );
     }
 
     #[test]
