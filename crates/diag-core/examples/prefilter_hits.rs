@@ -18,8 +18,12 @@ fn main() {
         }
     }
     let mut by: Vec<_> = counts.into_iter().collect();
-    by.sort_by(|a, b| b.1.cmp(&a.1));
-    println!("{} literals; lines in log: {}", lits.len(), memchr::memchr_iter(b'\n', &text).count());
+    by.sort_by_key(|&(_, n)| std::cmp::Reverse(n));
+    println!(
+        "{} literals; lines in log: {}",
+        lits.len(),
+        memchr::memchr_iter(b'\n', &text).count()
+    );
     for (i, n) in by.iter().take(30) {
         println!("{n:>9}  {:?}", String::from_utf8_lossy(&lits[*i]));
     }

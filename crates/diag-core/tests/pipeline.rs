@@ -376,7 +376,9 @@ async fn a_ready_check_releases_its_dependents_before_it_ends() {
             } else {
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
-            tl.lock().expect("timeline").push((check, begin, t0.elapsed()));
+            tl.lock()
+                .expect("timeline")
+                .push((check, begin, t0.elapsed()));
             Finding::pass(check, "ok")
         })
     };

@@ -91,13 +91,14 @@ fn emitting_checks_are_the_contract_ones() {
             continue;
         }
         let (id, emitted_by) = (cells[1], cells[3]);
-        if let Some(rule) = book.get(id) {
-            if !emitted_by.is_empty() && !rule.checks.iter().any(|c| c == emitted_by) {
-                wrong.push(format!(
-                    "{id}: checks {:?} lack {emitted_by:?}",
-                    rule.checks
-                ));
-            }
+        if let Some(rule) = book.get(id)
+            && !emitted_by.is_empty()
+            && !rule.checks.iter().any(|c| c == emitted_by)
+        {
+            wrong.push(format!(
+                "{id}: checks {:?} lack {emitted_by:?}",
+                rule.checks
+            ));
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));

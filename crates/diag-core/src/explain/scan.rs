@@ -3,7 +3,6 @@
 use std::collections::{BTreeSet, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
 
-
 use super::input::Piece;
 use super::matcher::Matcher;
 use super::prefilter::Owner;

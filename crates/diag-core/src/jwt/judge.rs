@@ -145,21 +145,20 @@ pub fn judge(
             });
         }
     }
-    if let (Some(want), Some(tid)) = (tenant, claims.tid.as_deref()) {
-        if !want.eq_ignore_ascii_case(tid) {
-            problems.push(Problem::TenantMismatch {
-                token_tid: tid.to_string(),
-            });
-        }
+    if let (Some(want), Some(tid)) = (tenant, claims.tid.as_deref())
+        && !want.eq_ignore_ascii_case(tid)
+    {
+        problems.push(Problem::TenantMismatch {
+            token_tid: tid.to_string(),
+        });
     }
-    if !claims.is_app_only() {
-        if let (Some(user), Some(mailbox)) = (claims.user(), mailbox) {
-            if !user.eq_ignore_ascii_case(mailbox) {
-                problems.push(Problem::IdentityMismatch {
-                    token_user: user.to_string(),
-                });
-            }
-        }
+    if !claims.is_app_only()
+        && let (Some(user), Some(mailbox)) = (claims.user(), mailbox)
+        && !user.eq_ignore_ascii_case(mailbox)
+    {
+        problems.push(Problem::IdentityMismatch {
+            token_user: user.to_string(),
+        });
     }
     if let Some(exp) = claims.exp.filter(|&exp| exp + skew <= now) {
         problems.push(Problem::Expired { exp });
