@@ -13,11 +13,7 @@ const NOW: i64 = 1_796_256_000;
 
 /// Inputs whose expectation stands but which need a reader this suite does not cover yet, with
 /// the reason. Checked by `known_gaps_still_fail_for_the_stated_reason` so a fix is noticed.
-const KNOWN_GAPS: &[(&str, &str)] = &[(
-    "64-jwt-identity-mismatch.txt",
-    "the user is on the `AUTH XOAUTH2 user=` line and the token on the next: the JWT scan does \
-     not take the user from a neighbouring line",
-)];
+const KNOWN_GAPS: &[(&str, &str)] = &[];
 
 fn field() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/field")

@@ -246,7 +246,8 @@ impl<'m> Scanner<'m> {
             let token = &text[range.clone()];
             let usage = self.usage.or_else(|| readers::usage_near(data, ls, le));
             let at = (range.start, self.now);
-            self.judge(token, line_no, "jwt", usage, None, at, hits);
+            let user = readers::xoauth2_user_near(data, ls, le);
+            self.judge(token, line_no, "jwt", usage, user.as_deref(), at, hits);
         }
     }
 

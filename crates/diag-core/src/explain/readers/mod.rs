@@ -93,9 +93,52 @@ pub fn usage_near(data: &[u8], start: usize, end: usize) -> Option<Intended> {
     None
 }
 
+/// The XOAUTH2 login a debug log printed in clear (`AUTH XOAUTH2 user=relay@contoso.com`) on
+/// the token's line or one of the few lines before it, so a bare token can be compared with the
+/// mailbox that logs in, as a blob's own `user=` is.
+pub fn xoauth2_user_near(data: &[u8], start: usize, end: usize) -> Option<String> {
+    let lo = start.saturating_sub(CONTEXT_BYTES);
+    let lines = data[lo..end.min(data.len())]
+        .split(|&b| b == b'\n')
+        .rev()
+        .take(CONTEXT_LINES + 1);
+    for line in lines {
+        let line = String::from_utf8_lossy(&line[..line.len().min(CONTEXT_BYTES)]);
+        let lower = line.to_ascii_lowercase();
+        if !lower.contains("xoauth2") {
+            continue;
+        }
+        let Some(at) = lower.find("user=") else {
+            continue;
+        };
+        let user: String = line[at + 5..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || "._%+-@".contains(*c))
+            .collect();
+        if user.contains('@') {
+            return Some(user);
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_clear_xoauth2_login_near_a_token_names_its_user() {
+        let text = "AUTH XOAUTH2 user=relay@contoso.com\ntoken: TOKEN\n";
+        let start = text.find("token").expect("token");
+        let end = start + "token: TOKEN".len();
+        assert_eq!(
+            xoauth2_user_near(text.as_bytes(), start, end).as_deref(),
+            Some("relay@contoso.com")
+        );
+        let plain = "GET /login?user=a@b.com\ntoken: TOKEN\n";
+        let start = plain.find("token").expect("token");
+        assert_eq!(xoauth2_user_near(plain.as_bytes(), start, start + 12), None);
+    }
 
     fn around(text: &str, marker: &str) -> Option<Intended> {
         let start = text.find(marker).expect("marker");
