@@ -291,6 +291,32 @@ fn check_against_a_served_lab_passes() {
         !out.contains(&healthy.device.client_secret)
             && !err.contains(&healthy.device.client_secret)
     );
+
+    // The printed `try:` command, as a technician pastes it, runs the whole smtp method against
+    // the lab alone (SMTP and DNS included) and passes.
+    let try_line = lines
+        .iter()
+        .skip_while(|l| l.trim() != "try:")
+        .find(|l| l.trim_start().starts_with("xdiag check"))
+        .unwrap_or_else(|| panic!("no try command in:\n{text}"));
+    let words: Vec<&str> = try_line.split_whitespace().skip(1).collect();
+    assert!(
+        words.contains(&"--smtp-port") && words.contains(&"--dns-server"),
+        "{try_line}"
+    );
+    let mut args = words.clone();
+    args.extend(["--format", "json"]);
+    let mut pasted = xdiag(&args);
+    pasted.env("XDIAG_LAB_SECRET", value("client secret"));
+    let (code, out, err) = run(pasted);
+    assert_eq!(code, 0, "{try_line}\nstdout:\n{out}\nstderr:\n{err}");
+    let doc: Value = serde_json::from_str(&out).expect("json");
+    assert!(
+        findings(&doc)
+            .iter()
+            .any(|f| f["check"] == "smtp-auth" && f["status"] == "pass"),
+        "{doc:#}"
+    );
 }
 
 /// Long base64url runs: a token signature (RS256: 342 characters) or a key.

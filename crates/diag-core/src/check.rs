@@ -76,6 +76,21 @@ impl CheckId {
     }
 }
 
+impl CheckId {
+    /// Checks whose failure makes this one pointless, when they are part of the run; unlike
+    /// `needs`, one that could not decide (skipped itself, e.g. no permission to read) does not
+    /// hold this one back, and they are not added to an `--only` run. A mailbox that does not
+    /// exist or has no licence also fails at AUTH: its own finding is the cause, so smtp-auth
+    /// waits for it instead of naming another.
+    pub fn waits_for(self) -> &'static [CheckId] {
+        use CheckId::*;
+        match self {
+            SmtpAuth | SmtpSend => &[Mailbox, Licence],
+            _ => &[],
+        }
+    }
+}
+
 impl std::fmt::Display for CheckId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -113,6 +128,10 @@ mod tests {
                     .position(|x| x == n)
                     .expect("need is listed");
                 assert!(j < i, "{c} needs {n}, which comes later");
+            }
+            for w in c.waits_for() {
+                let j = CheckId::ORDER.iter().position(|x| x == w).expect("listed");
+                assert!(j < i, "{c} waits for {w}, which comes later");
             }
         }
     }

@@ -228,10 +228,18 @@ pub async fn run_plan(
                     continue;
                 }
                 let needs = needs_of(check);
-                if let Some(blocker) = needs
+                let waits: Vec<CheckId> = check
+                    .waits_for()
+                    .iter()
+                    .copied()
+                    .filter(|w| plan.contains(w))
+                    .collect();
+                let failed = |f: &Finding| matches!(f.status, Status::Fail | Status::Error);
+                let blocker = needs
                     .iter()
                     .find(|n| done.get(n).is_some_and(|f| !f.status.lets_dependents_run()))
-                {
+                    .or_else(|| waits.iter().find(|w| done.get(w).is_some_and(failed)));
+                if let Some(blocker) = blocker {
                     let f = skipped(check, *blocker, &done);
                     observer(Event::Finished(f.clone()));
                     done.insert(check, f);
@@ -240,7 +248,8 @@ pub async fn run_plan(
                 }
                 let ready = needs
                     .iter()
-                    .all(|n| done.contains_key(n) || released.contains(n));
+                    .all(|n| done.contains_key(n) || released.contains(n))
+                    && waits.iter().all(|w| done.contains_key(w));
                 if ready && (!sequential || running.is_empty()) {
                     observer(Event::Started(check));
                     let handle = tasks.spawn(start(check));

@@ -21,6 +21,8 @@ enum Outcome {
     Pass,
     Warn,
     Fail(&'static str),
+    /// The check could not decide and skipped itself (not blocked by another).
+    Skip,
     Panic,
 }
 
@@ -51,6 +53,7 @@ fn fakes(
                     Finding::warn(check, RuleId("graph-lookup-not-permitted"), "inconclusive")
                 }
                 Outcome::Fail(rule) => Finding::fail(check, RuleId(rule), "broken"),
+                Outcome::Skip => Finding::skip(check, "could not read it"),
                 Outcome::Panic => panic!("fake check blew up"),
             }
         })
@@ -396,4 +399,47 @@ async fn a_ready_check_releases_its_dependents_before_it_ends() {
         !seen.iter().any(|e| matches!(e, Event::Ready(_))),
         "Ready is the pipeline's own, not the observer's"
     );
+}
+
+/// smtp-auth waits for mailbox and licence: a failed one skips it (its finding is the cause);
+/// one that skipped itself (it could not read the licences) does not hold it back.
+#[tokio::test]
+async fn smtp_auth_waits_for_a_failed_mailbox_but_not_for_a_licence_that_could_not_decide() {
+    use CheckId::*;
+    let plan = [
+        Config, Token, Claims, Mailbox, Licence, Reach, SmtpTls, SmtpAuth,
+    ];
+    let spec = |mailbox: Outcome, licence: Outcome| {
+        [
+            (Config, 1, Outcome::Pass),
+            (Token, 1, Outcome::Pass),
+            (Claims, 1, Outcome::Pass),
+            (Mailbox, 30, mailbox),
+            (Licence, 1, licence),
+            (Reach, 1, Outcome::Pass),
+            (SmtpTls, 1, Outcome::Pass),
+            (SmtpAuth, 1, Outcome::Pass),
+        ]
+    };
+    let failed = run_fakes(
+        &plan,
+        &spec(Outcome::Fail("graph-mailbox-not-found"), Outcome::Pass),
+        false,
+    )
+    .await
+    .0;
+    let auth = failed
+        .iter()
+        .find(|f| f.check == SmtpAuth)
+        .expect("smtp-auth");
+    assert_eq!(auth.status, Status::Skip, "{auth:?}");
+    assert!(auth.summary.contains("mailbox"), "{}", auth.summary);
+    let undecided = run_fakes(&plan, &spec(Outcome::Pass, Outcome::Skip), false)
+        .await
+        .0;
+    let auth = undecided
+        .iter()
+        .find(|f| f.check == SmtpAuth)
+        .expect("smtp-auth");
+    assert_eq!(auth.status, Status::Pass, "{auth:?}");
 }

@@ -332,13 +332,25 @@ async fn serve(scenario: &Scenario, latency_ms: u64) -> anyhow::Result<u8> {
     } else {
         format!(" --mailbox {}", device.mailbox)
     };
+    // Everything `check` needs to reach this lab and nothing real: SMTP and DNS included.
+    let mut mail = String::new();
+    if let Some(a) = e.smtp_submission {
+        mail.push_str(&format!(
+            " --smtp-host {} --smtp-port {}",
+            e.tls_server_name,
+            a.port()
+        ));
+    }
+    if let Some(a) = e.dns {
+        mail.push_str(&format!(" --dns-server {a}"));
+    }
     writeln!(out, "try:")?;
     if credential.contains("XDIAG_LAB_SECRET") {
         writeln!(out, "  export XDIAG_LAB_SECRET='<the client secret above>'")?;
     }
     writeln!(
         out,
-        "  xdiag check --method {} --tenant {} --client-id {}{credential}{mailbox} --login-url {} --graph-url {} --ca-file {}",
+        "  xdiag check --method {} --tenant {} --client-id {}{credential}{mailbox} --login-url {} --graph-url {}{mail} --ca-file {}",
         lab_method(device.method),
         device.tenant,
         device.client_id,

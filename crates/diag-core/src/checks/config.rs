@@ -108,12 +108,16 @@ pub(crate) fn run(cx: &Ctx) -> Finding {
     let t = &cx.target;
     let mut problems: Vec<(RuleId, String)> = Vec::new();
     // Judge only what the planned checks use: direct send and relay need no tenant or app, and
-    // `--only dns` needs neither.
-    let uses_token = t.method.uses_token() && cx.planned(CheckId::Token);
+    // `--only dns` needs neither. `--only config` asks for every input the method uses.
+    let config_alone = CheckId::ORDER
+        .iter()
+        .all(|c| *c == CheckId::Config || !cx.planned(*c));
+    let uses_token = t.method.uses_token() && (config_alone || cx.planned(CheckId::Token));
     let uses_submission = t.method == Method::Smtp
-        && [CheckId::Reach, CheckId::SmtpTls, CheckId::SmtpAuth]
-            .iter()
-            .any(|c| cx.planned(*c));
+        && (config_alone
+            || [CheckId::Reach, CheckId::SmtpTls, CheckId::SmtpAuth]
+                .iter()
+                .any(|c| cx.planned(*c)));
     if uses_token && let Some(why) = tenant_problem(&t.tenant) {
         problems.push((ids::CONFIG_TENANT_INVALID, why));
     }

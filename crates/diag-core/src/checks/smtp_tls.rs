@@ -87,9 +87,15 @@ pub(crate) async fn run(cx: &Arc<Ctx>) -> Finding {
                 ) =>
             {
                 evidence.push(Evidence::new("tls12", format!("refused: {}", f.detail)));
+                // A refused version is a version problem; a refused cipher list a cipher one.
+                let rule = if f.kind == TlsFailureKind::ProtocolVersion {
+                    ids::TLS_VERSION_TOO_OLD
+                } else {
+                    ids::TLS_NO_SHARED_CIPHER
+                };
                 finding = Some(Finding::warn(
                     CHECK,
-                    ids::TLS_NO_SHARED_CIPHER,
+                    rule,
                     format!(
                         "{} accepts TLS 1.3 only: a device limited to TLS 1.2 cannot connect",
                         endpoint(cx)
