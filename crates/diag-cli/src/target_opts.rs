@@ -112,10 +112,12 @@ pub struct TargetOptions {
     #[arg(long, value_name = "HOST", help_heading = "Endpoint overrides")]
     pub smtp_host: Option<String>,
     /// SMTP submission port [default: 587].
-    #[arg(long, value_name = "PORT", help_heading = "Endpoint overrides")]
+    #[arg(long, value_name = "PORT", help_heading = "Endpoint overrides",
+          value_parser = clap::value_parser!(u16).range(1..))]
     pub smtp_port: Option<u16>,
-    /// Ask this DNS server instead of the system resolver.
-    #[arg(long, value_name = "ADDR:PORT", help_heading = "Endpoint overrides")]
+    /// Ask this DNS server instead of the system resolver (port 53 unless given).
+    #[arg(long, value_name = "ADDR[:PORT]", help_heading = "Endpoint overrides",
+          value_parser = dns_server_addr)]
     pub dns_server: Option<SocketAddr>,
     /// Also trust this CA (PEM) for HTTPS and SMTP TLS.
     #[arg(long, value_name = "PEM", help_heading = "Endpoint overrides")]
@@ -537,4 +539,16 @@ mod tests {
             .is_err()
         );
     }
+}
+
+/// `--dns-server`: `IP:PORT`, `[IPv6]:PORT`, or a bare IP meaning port 53.
+fn dns_server_addr(text: &str) -> Result<SocketAddr, String> {
+    if let Ok(addr) = text.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    text.trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<std::net::IpAddr>()
+        .map(|ip| SocketAddr::new(ip, 53))
+        .map_err(|_| format!("`{text}` is not an IP address (with an optional :PORT)"))
 }

@@ -417,3 +417,17 @@ fn dns_alone_needs_no_tenant() {
     assert!(out.contains("config-tenant-invalid"), "{out}");
     rt.block_on(lab.shutdown());
 }
+
+/// Endpoint flags are checked when parsed: a bare DNS server IP means port 53, port 0 is a
+/// usage error, and an error quoting its cause says the cause once.
+#[test]
+fn endpoint_flags_are_parsed_strictly_and_errors_say_each_cause_once() {
+    let (code, _, err) = run(config_only(&["--dns-server", "127.0.0.1"]));
+    assert_eq!(code, 0, "a bare IP is a DNS server on port 53: {err}");
+    let (code, _, err) = run(config_only(&["--smtp-port", "0"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--smtp-port"), "{err}");
+    let (code, _, err) = run(xdiag(&["check", "--config", "/nonexistent/xdiag.toml"]));
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(err.matches("os error 2").count(), 1, "{err}");
+}
