@@ -431,3 +431,26 @@ fn endpoint_flags_are_parsed_strictly_and_errors_say_each_cause_once() {
     assert_eq!(code, 2, "{err}");
     assert_eq!(err.matches("os error 2").count(), 1, "{err}");
 }
+
+/// Without --mailbox the login cannot be tried: the run says so instead of passing quietly.
+#[test]
+fn a_missing_mailbox_is_a_warning_not_a_quiet_pass() {
+    let (code, out, err) = run(xdiag(&[
+        "check",
+        "--tenant",
+        TENANT,
+        "--client-id",
+        CLIENT_ID,
+        "--only",
+        "config",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(code, 0, "a warning still exits 0: {err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(doc["verdict"], "warn", "{doc:#}");
+    assert_eq!(
+        doc["findings"][0]["rule"], "config-mailbox-missing",
+        "{doc:#}"
+    );
+}

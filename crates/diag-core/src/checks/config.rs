@@ -188,6 +188,19 @@ pub(crate) fn run(cx: &Ctx) -> Finding {
             },
         );
     }
+    // Without the address the device logs in as, the checks that matter most cannot run.
+    let needs_mailbox = matches!(t.method, Method::Smtp | Method::Graph)
+        && (config_alone
+            || [CheckId::Mailbox, CheckId::SmtpAuth, CheckId::Send]
+                .iter()
+                .any(|c| cx.planned(*c)));
+    if needs_mailbox && t.mailbox.as_deref().is_none_or(|m| m.trim().is_empty()) {
+        problems.push((
+            ids::CONFIG_MAILBOX_MISSING,
+            "no sending mailbox was given (--mailbox): the mailbox and login checks cannot run"
+                .into(),
+        ));
+    }
     let mut findings: Vec<Finding> = problems
         .into_iter()
         .map(|(rule, why)| cx.judged(CHECK, rule, why))
