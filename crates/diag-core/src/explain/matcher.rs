@@ -48,12 +48,9 @@ pub struct Matcher {
     pub problems: Vec<(String, String)>,
 }
 
-/// Reader triggers: a JWT starts with `eyJ`; an XOAUTH2 blob with base64 of `user=`.
-const READER_LITERALS: &[(&str, Owner)] = &[
-    ("eyJ", Owner::Jwt),
-    ("dXNlcj", Owner::Xoauth2),
-    ("error_codes", Owner::Codes),
-];
+/// Reader triggers: a JWT starts with `eyJ`; an XOAUTH2 blob with base64 of `user=` or `auth=`
+/// (`readers::xoauth2::STARTS`, added in `compile`).
+const READER_LITERALS: &[(&str, Owner)] = &[("eyJ", Owner::Jwt), ("error_codes", Owner::Codes)];
 
 impl Matcher {
     pub fn compile(book: &Rulebook) -> Matcher {
@@ -70,6 +67,9 @@ impl Matcher {
             .iter()
             .map(|(l, o)| (l.to_string(), *o))
             .collect();
+        for start in super::readers::xoauth2::STARTS {
+            literals.push((start.to_string(), Owner::Xoauth2));
+        }
         for (i, reader) in super::readers::ARTIFACT_READERS.iter().enumerate().take(32) {
             for t in reader.triggers {
                 literals.push((t.to_string(), Owner::Trigger(i as u8)));

@@ -173,20 +173,6 @@ impl<'m> Scanner<'m> {
                 }
             }
         }
-        // An XOAUTH2 blob without `user=` starts with base64 of `auth=`, which the prefilter
-        // has no literal for.
-        let start = xoauth2::STARTS[1].as_bytes();
-        for found in memchr::memmem::find_iter(data, start) {
-            if found > 0
-                && (data[found - 1].is_ascii_alphanumeric() || b"+/=".contains(&data[found - 1]))
-            {
-                continue;
-            }
-            let ls = memchr::memrchr(b'\n', &data[..found]).map_or(0, |i| i + 1);
-            if self.slow_lines.last().is_none_or(|l| l.0 != ls) {
-                self.slow_lines.push((ls, Owner::Xoauth2));
-            }
-        }
         self.slow_lines.sort_unstable();
     }
 
