@@ -7,36 +7,10 @@ use std::path::PathBuf;
 use base64::{
     Engine as _, engine::general_purpose::STANDARD, engine::general_purpose::URL_SAFE_NO_PAD,
 };
-use diag_core::explain::{
-    self, ArtifactKind, ExplainOptions, ExplainReport, Matcher, readers::ARTIFACT_READERS, render,
-};
-use diag_core::rules::Rulebook;
+use diag_core::explain::{self, ArtifactKind, ExplainReport, readers::ARTIFACT_READERS, render};
 
-/// 2025-03-14 08:00:00 UTC, as in `tests/explain.rs`.
-const NOW: i64 = 1_741_939_200;
-
-fn opts() -> ExplainOptions {
-    let mut o = ExplainOptions::new("argument");
-    o.now = NOW;
-    o
-}
-
-fn book() -> &'static Rulebook {
-    Rulebook::embedded()
-}
-
-fn matcher() -> &'static Matcher {
-    static M: std::sync::OnceLock<Matcher> = std::sync::OnceLock::new();
-    M.get_or_init(|| Matcher::compile(book()))
-}
-
-fn explain(text: &str) -> ExplainReport {
-    explain::explain_text(book(), matcher(), text, &opts())
-}
-
-fn ids(r: &ExplainReport) -> Vec<&str> {
-    r.findings.iter().map(|f| f.rule.as_str()).collect()
-}
+mod explain_support;
+use explain_support::*;
 
 fn dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/artifacts/smtp")

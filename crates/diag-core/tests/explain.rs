@@ -7,35 +7,12 @@ use std::path::PathBuf;
 use base64::{
     Engine as _, engine::general_purpose::STANDARD, engine::general_purpose::URL_SAFE_NO_PAD,
 };
-use diag_core::explain::{self, ExplainOptions, ExplainReport, Matcher, render};
+use diag_core::explain::{self, Matcher, render};
 use diag_core::jwt::Intended;
 use diag_core::rules::{RuleSource, Rulebook, parse_rule};
 
-/// A fixed "now" (2025-03-14 08:00:00 UTC) so token expiry is stable in snapshots.
-const NOW: i64 = 1_741_939_200;
-
-fn opts() -> ExplainOptions {
-    let mut o = ExplainOptions::new("argument");
-    o.now = NOW;
-    o
-}
-
-fn book() -> &'static Rulebook {
-    Rulebook::embedded()
-}
-
-fn matcher() -> &'static Matcher {
-    static M: std::sync::OnceLock<Matcher> = std::sync::OnceLock::new();
-    M.get_or_init(|| Matcher::compile(book()))
-}
-
-fn explain(text: &str) -> ExplainReport {
-    explain::explain_text(book(), matcher(), text, &opts())
-}
-
-fn ids(r: &ExplainReport) -> Vec<&str> {
-    r.findings.iter().map(|f| f.rule.as_str()).collect()
-}
+mod explain_support;
+use explain_support::*;
 
 fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/logs")

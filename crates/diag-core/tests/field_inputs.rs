@@ -4,7 +4,7 @@
 //! output format; UTF-16 files as Windows PowerShell writes them are read as text.
 use std::path::PathBuf;
 
-use diag_core::explain::{self, ExplainOptions, ExplainReport, Matcher, render};
+use diag_core::explain::{self, ExplainOptions, ExplainReport, render};
 use diag_core::rules::Rulebook;
 
 /// A fixed "now" (2026-12-03 00:00:00 UTC): the test tokens are valid from 2026-01-01 to 2030,
@@ -19,10 +19,8 @@ fn field() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/field")
 }
 
-fn matcher() -> &'static Matcher {
-    static M: std::sync::OnceLock<Matcher> = std::sync::OnceLock::new();
-    M.get_or_init(|| Matcher::compile(Rulebook::embedded()))
-}
+mod explain_support;
+use explain_support::matcher;
 
 /// Explains a file's bytes as `xdiag explain --file` does: through the streaming reader.
 fn explain_file(path: &PathBuf) -> ExplainReport {
